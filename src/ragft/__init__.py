@@ -1,0 +1,28 @@
+"""ragft: should we build RAG, fine-tune, or both? Answered with evidence from your own data.
+
+The library API is the product; the CLI and the web app are thin faces over it.
+Names are resolved lazily so `import ragft` stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "RagftError": "ragft.errors",
+    "advise": "ragft.advise",
+    "Profile": "ragft.advise",
+    "Verdict": "ragft.advise",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ragft' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = sorted(_EXPORTS)

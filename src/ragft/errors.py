@@ -1,0 +1,32 @@
+"""The one exception family: every message names the file/field and what to do."""
+from __future__ import annotations
+
+
+class RagftError(Exception):
+    """Base of every error ragft raises on purpose; its message is shown to people as is."""
+
+
+class InputError(RagftError):
+    """A file, field or flag the user gave is wrong (bad value, unknown key, malformed line)."""
+
+
+class NotFoundError(RagftError):
+    """Something named by the user does not exist (a file, a model, an index, a run)."""
+
+
+class IndexMismatchError(RagftError):
+    """An index was built with other settings (embedder, dimension) than the ones in use."""
+
+
+class ProviderError(RagftError):
+    """A model provider (OpenAI, Anthropic, an OpenAI-compatible server) failed or refused."""
+
+
+class MissingDependencyError(RagftError):
+    """An optional dependency needed for the chosen backend is not installed."""
+
+    def __init__(self, package: str, extra: str, purpose: str):
+        super().__init__(
+            f"{purpose} needs the package '{package}': install it with "
+            f"`pip install 'ragft[{extra}]'` (or `make install-{extra}`)"
+        )

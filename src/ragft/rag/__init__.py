@@ -1,0 +1,1 @@
+"""The RAG engine: ingest, embed, store, search, answer with citations."""

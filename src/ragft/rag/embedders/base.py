@@ -1,0 +1,31 @@
+"""The Embedder protocol and its registry."""
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ragft.registry import Registry
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str        # identity recorded in an index, e.g. "minilm:all-MiniLM-L6-v2:<sha256[:12]>"
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return float32 vectors of shape (len(texts), dim), L2-normalised."""
+        ...
+
+
+EMBEDDERS: Registry[Embedder] = Registry("embedder")
+
+# Each backend module registers itself on import; listed here so lookup by name finds it.
+_BACKENDS: tuple[str, ...] = ()
+
+
+def create_embedder(name: str, **options) -> Embedder:
+    for module in _BACKENDS:
+        importlib.import_module(module)
+    return EMBEDDERS.create(name, **options)

@@ -1,0 +1,48 @@
+"""The Store protocol and its registry; a store is chosen by one location string."""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ragft.rag.document import Chunk
+from ragft.registry import Registry
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persists chunks with their vectors; knows nothing about embedding or ranking fusion."""
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None: ...
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> int: ...
+
+    def dense_search(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Return (chunk_id, cosine similarity) best first."""
+        ...
+
+    def get(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+
+    def chunks(self) -> Iterable[Chunk]: ...
+
+    def count(self) -> int: ...
+
+    def read_meta(self) -> dict[str, Any]: ...
+
+    def write_meta(self, meta: dict[str, Any]) -> None: ...
+
+
+STORES: Registry[Store] = Registry("store")
+
+_BACKENDS: tuple[str, ...] = ()
+
+
+def open_store(location: str, **options) -> Store:
+    """Open the store a location names: a folder path (embedded default) or a URL scheme."""
+    for module in _BACKENDS:
+        importlib.import_module(module)
+    scheme = location.split("://", 1)[0] if "://" in location else "local"
+    return STORES.create(scheme, location=location, **options)
