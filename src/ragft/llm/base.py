@@ -53,7 +53,10 @@ class Generator(Protocol):
 
 GENERATORS: Registry[Generator] = Registry("generator")
 
-_BACKENDS: tuple[str, ...] = ()
+# Each backend module registers itself on import; listed here so lookup by name finds it.
+_BACKENDS: tuple[str, ...] = (
+    "ragft.llm.generators.extractive",
+)
 
 
 def create_generator(name: str, **options) -> Generator:
