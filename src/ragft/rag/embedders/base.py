@@ -22,7 +22,9 @@ class Embedder(Protocol):
 EMBEDDERS: Registry[Embedder] = Registry("embedder")
 
 # Each backend module registers itself on import; listed here so lookup by name finds it.
-_BACKENDS: tuple[str, ...] = ()
+_BACKENDS: tuple[str, ...] = (
+    "ragft.rag.embedders.minilm",
+)
 
 
 def create_embedder(name: str, **options) -> Embedder:
