@@ -37,7 +37,7 @@ class Store(Protocol):
 
 STORES: Registry[Store] = Registry("store")
 
-_BACKENDS: tuple[str, ...] = ()
+_BACKENDS: tuple[str, ...] = ("ragft.rag.stores.lancedb_store",)
 
 
 def open_store(location: str, **options) -> Store:

@@ -1,0 +1,109 @@
+"""Ranking: dense (store), BM25 and hybrid search fused by weighted reciprocal rank fusion (RRF).
+
+RRF score of a chunk = sum over methods m of weight_m / (rrf_k + rank_m), rank starting at 1; a chunk a
+method did not return among its `candidates` contributes nothing for that method.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ragft.errors import InputError
+from ragft.rag.bm25 import BM25Index
+from ragft.rag.document import Hit
+from ragft.rag.filters import compile_where
+from ragft.rag.stores.base import Store
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Fusion settings: rrf_k=60 as in Cormack et al. (2009); candidates = depth taken from each method."""
+
+    rrf_k: float = 60.0
+    weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "bm25": 1.0})
+    candidates: int = 50
+
+    def __post_init__(self):
+        if self.rrf_k < 0:
+            raise InputError(f"rrf_k: must be >= 0, got {self.rrf_k}")
+        unknown = set(self.weights) - {"dense", "bm25"}
+        if unknown:
+            raise InputError(f"weights: unknown method(s) {sorted(unknown)}; use 'dense' and 'bm25'")
+
+
+def rrf_fuse(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    weights: Mapping[str, float],
+    rrf_k: float = 60.0,
+) -> list[tuple[str, float, dict[str, float]]]:
+    """Fuse ranked (id, score) lists; returns (id, fused score, per-method scores) best first.
+
+    Ties are broken by the best rank a chunk got in any method, then by id, so output is deterministic."""
+    fused: dict[str, float] = {}
+    best_rank: dict[str, int] = {}
+    method_scores: dict[str, dict[str, float]] = {}
+    for method, ranked in rankings.items():
+        weight = float(weights.get(method, 1.0))
+        for rank, (item_id, score) in enumerate(ranked, start=1):
+            fused[item_id] = fused.get(item_id, 0.0) + weight / (rrf_k + rank)
+            best_rank[item_id] = min(best_rank.get(item_id, rank), rank)
+            method_scores.setdefault(item_id, {})[method] = score
+    order = sorted(fused, key=lambda i: (-fused[i], best_rank[i], i))
+    return [(item_id, fused[item_id], method_scores[item_id]) for item_id in order]
+
+
+def search(
+    store: Store,
+    bm25: BM25Index,
+    query: str,
+    query_vector: np.ndarray | None,
+    k: int = 10,
+    mode: str = "hybrid",
+    where: dict[str, Any] | None = None,
+    config: SearchConfig = SearchConfig(),
+) -> list[Hit]:
+    """Top-k chunks for a query by `mode`; `query_vector` is needed for dense and hybrid."""
+    if mode not in MODES:
+        raise InputError(f"mode: unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
+    if k < 1:
+        raise InputError(f"k: must be at least 1, got {k}")
+    depth = k if mode != "hybrid" else max(k, config.candidates)
+    rankings: dict[str, list[tuple[str, float]]] = {}
+    if mode in ("dense", "hybrid"):
+        if query_vector is None:
+            raise InputError(f"mode {mode!r} needs a query vector (an embedder)")
+        rankings["dense"] = store.dense_search(query_vector, depth, where)
+    if mode in ("bm25", "hybrid"):
+        rankings["bm25"] = bm25.search(query, depth, _keep_ids(store, where))
+    if mode != "hybrid":
+        ranked = [(i, s, {mode: s}) for i, s in rankings[mode]]
+    else:
+        fused = rrf_fuse(rankings, config.weights, config.rrf_k)
+        ranked = [(i, s, {**scores, "rrf": s}) for i, s, scores in fused]
+    return _to_hits(store, ranked[:k])
+
+
+def _keep_ids(store: Store, where: dict[str, Any] | None):
+    predicate = compile_where(where)
+    if predicate is None:
+        return None
+
+    def keep(chunk_id: str) -> bool:
+        found = store.get([chunk_id])
+        return bool(found) and predicate(found[0])
+
+    return keep
+
+
+def _to_hits(store: Store, ranked: list[tuple[str, float, dict[str, float]]]) -> list[Hit]:
+    chunks = {chunk.id: chunk for chunk in store.get([item_id for item_id, _, _ in ranked])}
+    hits = []
+    for item_id, score, scores in ranked:
+        chunk = chunks.get(item_id)
+        if chunk is not None:
+            hits.append(Hit(chunk=chunk, score=score, rank=len(hits) + 1, scores=scores))
+    return hits

@@ -1,0 +1,228 @@
+"""The embedded default store: LanceDB in the index folder for durability, an in-memory matrix for search.
+
+Layout of an index folder: `lance/` (the LanceDB database, table `chunks`) and `meta.json` (index meta).
+Every chunk and vector is loaded into a `VectorMatrix` at open; writes go to both, so a chunk is
+searchable as soon as `upsert` returns and dense search never touches disk.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ragft.errors import IndexMismatchError, InputError, NotFoundError
+from ragft.rag.document import Chunk
+from ragft.rag.filters import compile_where
+from ragft.rag.stores.base import STORES
+from ragft.rag.vectors import VectorMatrix
+
+TABLE = "chunks"
+META_FILE = "meta.json"
+LANCE_DIR = "lance"
+_DELETE_BATCH = 500
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Write JSON through a temp file + os.replace so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=1, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def _schema(dim: int):
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("doc_id", pa.string()),
+            ("text", pa.string()),
+            ("title", pa.string()),
+            ("heading_path", pa.list_(pa.string())),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("metadata", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def _to_arrow(chunks: Sequence[Chunk], vectors: np.ndarray, dim: int):
+    import pyarrow as pa
+
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel(), type=pa.float32())
+    columns = {
+        "id": [c.id for c in chunks],
+        "doc_id": [c.doc_id for c in chunks],
+        "text": [c.text for c in chunks],
+        "title": [c.title for c in chunks],
+        "heading_path": [list(c.heading_path) for c in chunks],
+        "start": [c.start for c in chunks],
+        "end": [c.end for c in chunks],
+        "metadata": [json.dumps(c.metadata, ensure_ascii=False, default=str) for c in chunks],
+        "vector": pa.FixedSizeListArray.from_arrays(flat, dim),
+    }
+    return pa.table(columns, schema=_schema(dim))
+
+
+def _from_arrow(table) -> tuple[list[Chunk], np.ndarray]:
+    columns = {name: table.column(name).to_pylist() for name in table.column_names if name != "vector"}
+    dim = table.schema.field("vector").type.list_size
+    vectors = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    chunks = [
+        Chunk(
+            id=columns["id"][i],
+            doc_id=columns["doc_id"][i],
+            text=columns["text"][i],
+            title=columns["title"][i] or "",
+            heading_path=tuple(columns["heading_path"][i] or ()),
+            start=columns["start"][i] or 0,
+            end=columns["end"][i] or 0,
+            metadata=json.loads(columns["metadata"][i] or "{}"),
+        )
+        for i in range(table.num_rows)
+    ]
+    return chunks, vectors.astype(np.float32, copy=False).reshape(table.num_rows, dim)
+
+
+class LanceDBStore:
+    """A folder-backed Store: LanceDB table `chunks` + `meta.json`, mirrored in memory for search."""
+
+    def __init__(self, location: str, dim: int | None = None, create: bool = True):
+        self.path = Path(location.removeprefix("local://")).expanduser()
+        self._db = None
+        self._table = None
+        self._matrix: VectorMatrix[Chunk] | None = None
+        if (self.path / LANCE_DIR).exists():
+            self._load()
+        elif not create:
+            raise NotFoundError(f"no index at {self.path}: run `ragft index DIR` first")
+        if dim is not None:
+            self._ensure_dim(dim)
+
+    @property
+    def dim(self) -> int | None:
+        return None if self._matrix is None else self._matrix.dim
+
+    def _connect(self):
+        if self._db is None:
+            import lancedb
+
+            self._db = lancedb.connect(str(self.path / LANCE_DIR))
+        return self._db
+
+    def _load(self) -> None:
+        db = self._connect()
+        if TABLE not in db.list_tables().tables:
+            return
+        self._table = db.open_table(TABLE)
+        chunks, vectors = _from_arrow(self._table.to_arrow())
+        self._matrix = VectorMatrix(vectors.shape[1], capacity=len(chunks) + 1024)
+        self._matrix.add([c.id for c in chunks], vectors, chunks)
+
+    def _ensure_dim(self, dim: int) -> None:
+        if self._matrix is None:
+            self._matrix = VectorMatrix(dim)
+        elif self._matrix.dim != dim:
+            raise IndexMismatchError(
+                f"index at {self.path} holds {self._matrix.dim}-dimensional vectors, got {dim}; "
+                "rebuild with --rebuild or use the embedder it was built with"
+            )
+
+    def _writable_table(self, dim: int):
+        if self._table is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._table = self._connect().create_table(TABLE, schema=_schema(dim), exist_ok=True)
+        return self._table
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        if not chunks:
+            return
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
+            raise InputError(f"upsert: {len(chunks)} chunks but vectors of shape {vectors.shape}")
+        self._ensure_dim(vectors.shape[1])
+        table = self._writable_table(vectors.shape[1])
+        existing = [c.id for c in chunks if c.id in self._matrix]
+        for start in range(0, len(existing), _DELETE_BATCH):
+            table.delete(f"id IN ({_sql_list(existing[start:start + _DELETE_BATCH])})")
+        table.add(_to_arrow(chunks, vectors, vectors.shape[1]))
+        self._matrix.add([c.id for c in chunks], vectors, list(chunks))
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> int:
+        wanted = set(doc_ids)
+        if self._matrix is None or not wanted:
+            return 0
+        doomed = [c.id for c in self._matrix.payloads() if c.doc_id in wanted]
+        if not doomed:
+            return 0
+        ids = sorted(wanted)
+        for start in range(0, len(ids), _DELETE_BATCH):
+            self._table.delete(f"doc_id IN ({_sql_list(ids[start:start + _DELETE_BATCH])})")
+        return self._matrix.remove(doomed)
+
+    def dense_search(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        if self._matrix is None:
+            return []
+        predicate = compile_where(where)
+        keep = None if predicate is None else self._matrix.mask(predicate)
+        return self._matrix.search(vector, k, keep)
+
+    def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        if self._matrix is None:
+            return []
+        found = (self._matrix.payload(chunk_id) for chunk_id in chunk_ids)
+        return [chunk for chunk in found if chunk is not None]
+
+    def chunks(self) -> Iterable[Chunk]:
+        return [] if self._matrix is None else list(self._matrix.payloads())
+
+    def count(self) -> int:
+        return 0 if self._matrix is None else len(self._matrix)
+
+    def read_meta(self) -> dict[str, Any]:
+        path = self.path / META_FILE
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputError(f"{path}: unreadable index meta ({error}); rebuild with --rebuild") from None
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        write_json_atomic(self.path / META_FILE, meta)
+
+    def compact(self, max_fragments: int = 16) -> bool:
+        """Merge the small fragments many writes leave behind and drop old versions; True if it ran."""
+        if self._table is None:
+            return False
+        if self._table.stats()["fragment_stats"]["num_fragments"] <= max_fragments:
+            return False
+        # Readers load the whole table at open and never read again, so no old version is still in use.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._table.optimize(cleanup_older_than=timedelta(0))
+        return True
+
+
+@STORES.register("local")
+def open_local_store(location: str, **options) -> LanceDBStore:
+    return LanceDBStore(location, **options)
