@@ -1,0 +1,156 @@
+"""Eval sets: the JSONL format (one question per line), loading with line-numbered errors, and `make`
+from a corpus that is already shaped as questions and answers (FAQ headings, Q/A JSONL)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ragft.errors import InputError, NotFoundError
+from ragft.evaluate.faq import FaqEntry, parse_markdown_faq, parse_rst_faq, reference_answer
+
+
+class EvalItem(BaseModel):
+    """One evaluation question; relevant_ids are document ids (corpus-relative paths) or chunk ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    reference_answer: str
+    relevant_ids: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+def load_evalset(path: Path | str) -> list[EvalItem]:
+    """Read an eval-set JSONL file; a bad line fails with `file:line: what is wrong`."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFoundError(f"{path}: no such eval set; create one with `ragft eval make CORPUS`")
+    items: list[EvalItem] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            item = _parse_line(path, number, line)
+            if item.id in seen:
+                raise InputError(f"{path}:{number}: id '{item.id}' already used on line {seen[item.id]}; "
+                                 "ids must be unique")
+            seen[item.id] = number
+            items.append(item)
+    if not items:
+        raise InputError(f"{path}: the eval set is empty; add one JSON object per line")
+    return items
+
+
+def _parse_line(path: Path, number: int, line: str) -> EvalItem:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}); "
+                         "each line must be one JSON object") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{path}:{number}: expected a JSON object with 'question' and 'reference_answer'")
+    record.setdefault("id", f"q{number}")
+    try:
+        return EvalItem.model_validate(record)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "line"
+        raise InputError(f"{path}:{number}: field '{field}': {first['msg']}") from None
+
+
+def save_evalset(items: Iterable[EvalItem], path: Path | str) -> Path:
+    """Write items as JSONL atomically (temp file + rename)."""
+    text = "".join(item.model_dump_json() + "\n" for item in items)
+    return write_atomic(Path(path), text)
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- make: questions from a Q/A-shaped corpus ----------------------------------------------------
+
+def make_evalset(corpus_dir: Path | str) -> list[EvalItem]:
+    """Questions from a corpus already shaped as Q/A: Markdown/RST headings ending in '?' (the text under
+    each heading is the answer) and JSONL records with question + answer fields. relevant_ids holds the
+    corpus-relative path of the file the answer came from (the document id the RAG engine gives it)."""
+    root = Path(corpus_dir)
+    if not root.exists():
+        raise NotFoundError(f"{root}: no such corpus folder or file; check the path")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()
+                                                  and not any(part.startswith(".") for part in p.parts))
+    base = root.parent if root.is_file() else root
+    items: list[EvalItem] = []
+    for file in files:
+        doc_id = file.relative_to(base).as_posix()
+        items.extend(_items_from_file(file, doc_id, start=len(items)))
+    if not items:
+        raise InputError(f"{root}: found no questions; expected Markdown/RST headings ending in '?' "
+                         "or JSONL lines with 'question' and 'answer' fields")
+    return items
+
+
+def _items_from_file(file: Path, doc_id: str, start: int) -> list[EvalItem]:
+    name = file.name.lower()
+    if name.endswith(".jsonl"):
+        return _items_from_jsonl(file, doc_id, start)
+    if name.endswith((".md", ".markdown")):
+        entries = parse_markdown_faq(file.read_text(encoding="utf-8"))
+    elif name.endswith((".rst", ".rst.txt")):
+        entries = parse_rst_faq(file.read_text(encoding="utf-8"), questions_only=True)
+    else:
+        return []
+    return [_item_from_entry(entry, doc_id, start + offset) for offset, entry in enumerate(entries)]
+
+
+def _item_from_entry(entry: FaqEntry, doc_id: str, ordinal: int) -> EvalItem:
+    tags = [f"page:{slug(entry.page)}"] if entry.page else []
+    if entry.section:
+        tags.append(f"section:{slug(entry.section)}")
+    return EvalItem(id=f"q{ordinal + 1:04d}", question=entry.question,
+                    reference_answer=reference_answer(entry.answer) or entry.answer.strip(),
+                    relevant_ids=[doc_id], tags=tags)
+
+
+_QUESTION_KEYS = ("question", "query", "prompt", "instruction")
+_ANSWER_KEYS = ("answer", "reference_answer", "response", "output", "completion")
+
+
+def _items_from_jsonl(file: Path, doc_id: str, start: int) -> list[EvalItem]:
+    items = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{file}:{number}: not valid JSON ({error.msg}); each line must be one object") from None
+        question = next((record[k] for k in _QUESTION_KEYS if isinstance(record, dict) and record.get(k)), None)
+        answer = next((record[k] for k in _ANSWER_KEYS if isinstance(record, dict) and record.get(k)), None)
+        if not isinstance(question, str) or not isinstance(answer, str):
+            continue
+        items.append(EvalItem(id=f"q{start + len(items) + 1:04d}", question=question.strip(),
+                              reference_answer=answer.strip(), relevant_ids=[doc_id],
+                              tags=[str(t) for t in record.get("tags", [])]))
+    return items
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
