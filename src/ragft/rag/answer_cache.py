@@ -1,0 +1,118 @@
+"""The answer cache: exact and near-duplicate questions answered without retrieval or generation.
+
+Entries live in SQLite in the index folder (or in memory), keyed by the answering setup (generator, k,
+mode, filters) and the index generation: any change to the index makes every older entry stale.
+Near-duplicates: the best cached question of the same setup with cosine >= threshold.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragft.errors import InputError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    normalized TEXT NOT NULL, setup TEXT NOT NULL, generation INTEGER NOT NULL,
+    question TEXT NOT NULL, vector BLOB, answer TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (normalized, setup, generation)
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+def normalize_question(question: str) -> str:
+    """Case, spacing and trailing punctuation do not make a different question."""
+    return re.sub(r"\s+", " ", question).strip().lower().rstrip("?!. ")
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    kind: str                 # "exact" or "near"
+    question: str             # the cached question that matched
+    similarity: float
+    answer: dict[str, Any]
+
+
+class AnswerCache:
+    """Exact + near-duplicate answer cache; `path=None` keeps it in memory only."""
+
+    def __init__(self, path: Path | None = None, threshold: float | None = 0.95):
+        if threshold is not None and not 0.0 < threshold <= 1.0:
+            raise InputError(f"cache threshold: must be in (0, 1], got {threshold}")
+        self.threshold = threshold
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def exact(self, question: str, setup: str, generation: int) -> CacheHit | None:
+        row = self._db.execute(
+            "SELECT question, answer FROM answers WHERE normalized=? AND setup=? AND generation=?",
+            (normalize_question(question), setup, generation),
+        ).fetchone()
+        return None if row is None else CacheHit("exact", row[0], 1.0, json.loads(row[1]))
+
+    def near(self, vector: np.ndarray, setup: str, generation: int) -> CacheHit | None:
+        if self.threshold is None:
+            return None
+        rows = self._db.execute(
+            "SELECT question, vector, answer FROM answers WHERE setup=? AND generation=? AND vector IS NOT NULL",
+            (setup, generation),
+        ).fetchall()
+        if not rows:
+            return None
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        matrix = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+        if matrix.shape[1] != query.shape[0]:
+            return None
+        similarities = matrix @ query
+        best = int(np.argmax(similarities))
+        if similarities[best] < self.threshold:
+            return None
+        return CacheHit("near", rows[best][0], float(similarities[best]), json.loads(rows[best][2]))
+
+    def put(
+        self, question: str, vector: np.ndarray | None, setup: str, generation: int, answer: dict[str, Any]
+    ) -> None:
+        blob = None if vector is None else np.asarray(vector, dtype=np.float32).ravel().tobytes()
+        self._db.execute(
+            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (normalize_question(question), setup, generation, question, blob, json.dumps(answer), time.time()),
+        )
+
+    def invalidate(self, current_generation: int) -> int:
+        """Drop entries made at any other index generation; returns how many went."""
+        return self._db.execute("DELETE FROM answers WHERE generation != ?", (current_generation,)).rowcount
+
+    def count(self, hit: bool) -> None:
+        self._bump("lookups")
+        if hit:
+            self._bump("hits")
+
+    def _bump(self, name: str) -> None:
+        self._db.execute(
+            "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1", (name,)
+        )
+
+    def stats(self) -> dict[str, Any]:
+        counters = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        lookups, hits = counters.get("lookups", 0), counters.get("hits", 0)
+        entries = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+        return {
+            "entries": entries,
+            "lookups": lookups,
+            "hits": hits,
+            "hit_rate": round(hits / lookups, 4) if lookups else 0.0,
+            "threshold": self.threshold,
+        }
