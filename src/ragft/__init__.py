@@ -15,6 +15,7 @@ _EXPORTS = {
     "advise": "ragft.advise",
     "Profile": "ragft.advise",
     "Verdict": "ragft.advise",
+    "Index": "ragft.rag.engine",
 }
 
 

@@ -20,6 +20,7 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "ragft.cli.advise",
     "ragft.cli.demo",
+    "ragft.cli.rag",
 )
 
 for _module in _COMMAND_MODULES:

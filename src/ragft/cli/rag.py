@@ -1,0 +1,191 @@
+"""`ragft index`, `ragft search`, `ragft ask`: the RAG engine's faces over `ragft.rag.engine.Index`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from ragft.cli.output import console, err_console, print_json
+
+DEFAULT_INDEX = ".ragft/index"
+
+IndexOption = typer.Option(DEFAULT_INDEX, "--index", help="Index folder.")
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _hit_json(hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "scores": {k: round(v, 6) for k, v in hit.scores.items()},
+        "chunk_id": chunk.id,
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "heading_path": list(chunk.heading_path),
+        "source": chunk.metadata.get("source", ""),
+        "text": chunk.text,
+    }
+
+
+def _snippet(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _hits_table(hits, title: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("dense", justify="right")
+    table.add_column("bm25", justify="right")
+    table.add_column("source")
+    table.add_column("text")
+    for hit in hits:
+        scores = hit.scores
+        table.add_row(
+            str(hit.rank),
+            f"{hit.score:.4f}",
+            f"{scores['dense']:.3f}" if "dense" in scores else "-",
+            f"{scores['bm25']:.2f}" if "bm25" in scores else "-",
+            hit.chunk.doc_id + (f"\n{hit.chunk.title}" if hit.chunk.title else ""),
+            _snippet(hit.chunk.text),
+        )
+    return table
+
+
+def _answer_json(answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "citations": [
+            {"ref": c.ref, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title, "source": c.source,
+             "text": c.text}
+            for c in answer.citations
+        ],
+        "retrieved": [_hit_json(hit) for hit in answer.hits],
+        "tokens": {"input": answer.input_tokens, "output": answer.output_tokens,
+                   "estimated": answer.tokens_estimated},
+        "model": answer.model,
+        "generator": answer.generator,
+        "timings": {k: round(v, 6) for k, v in answer.timings.items()},
+        "cache": answer.cache,
+    }
+
+
+def _open_existing(index: Path, embedder: Optional[str]):
+    from ragft.rag.engine import Index
+
+    return Index.open(index, embedder=embedder, create=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("index")
+    def index_command(
+        paths: List[Path] = typer.Argument(..., help="Folders or files to index (md, rst, txt, html, pdf, jsonl)."),
+        index: Path = IndexOption,
+        embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder name (new index: minilm)."),
+        chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk (new: 200)."),
+        overlap: Optional[int] = typer.Option(None, "--overlap", help="Tokens shared by neighbouring chunks (new: 32)."),
+        root: Optional[Path] = typer.Option(None, "--root", help="Document ids are paths relative to this folder."),
+        rebuild: bool = typer.Option(False, "--rebuild", help="Wipe the index first (needed to change embedder)."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Index documents: new and changed files are (re)indexed, deleted ones removed, unchanged skipped."""
+        from ragft.rag.engine import Index
+
+        with Index.open(index, embedder=embedder, rebuild=rebuild, chunk_tokens=chunk_tokens,
+                        overlap=overlap) as opened:
+            report = opened.sync(paths, root=root, progress=not as_json)
+        if as_json:
+            print_json({"index": str(index), **_report_json(report)})
+            return
+        console.print(
+            f"indexed {len(report.added)} new, {len(report.updated)} changed, removed {len(report.removed)}, "
+            f"unchanged {report.unchanged} -> {report.chunks_total} chunks in {index} ({report.seconds:.2f} s)"
+        )
+        for path, reason in report.failed:
+            err_console.print(f"skipped {path}: {reason}", markup=False, highlight=False)
+
+    @app.command("search")
+    def search_command(
+        query: str = typer.Argument(..., help="What to look for."),
+        index: Path = IndexOption,
+        k: int = typer.Option(10, "-k", "--top-k", help="Number of chunks to return."),
+        mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
+        where: Optional[List[str]] = typer.Option(
+            None, "--where", help="Filter key=value (doc_id, title, source, prefix, any metadata key; value* = prefix)."
+        ),
+        embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Search the index: ranked chunks with their scores and sources."""
+        from ragft.rag.filters import parse_where
+
+        with _open_existing(index, embedder) as opened:
+            hits = opened.search(query, k=k, mode=mode, where=parse_where(where))
+        if as_json:
+            print_json({"query": query, "mode": mode, "hits": [_hit_json(hit) for hit in hits]})
+        elif not hits:
+            console.print("no matching chunks")
+        else:
+            console.print(_hits_table(hits, f"{mode} search: {query}"))
+
+    @app.command("ask")
+    def ask_command(
+        question: str = typer.Argument(..., help="The question to answer from the index."),
+        index: Path = IndexOption,
+        generator: str = typer.Option("extractive", "--generator", help="extractive, local, openai, anthropic, openai-compatible."),
+        model: Optional[str] = typer.Option(None, "--model", help="Model name for the generator."),
+        base_url: Optional[str] = typer.Option(None, "--base-url", help="Server URL (openai-compatible)."),
+        k: int = typer.Option(5, "-k", "--top-k", help="Chunks retrieved as context."),
+        mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
+        where: Optional[List[str]] = typer.Option(None, "--where", help="Filter key=value, as for search."),
+        stream: bool = typer.Option(True, "--stream/--no-stream", help="Print the answer as it is generated."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the answer cache."),
+        embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Answer a question from the index, citing the chunks it used by number."""
+        from ragft.rag.filters import parse_where
+
+        options = {key: value for key, value in {"model": model, "base_url": base_url}.items() if value}
+        with _open_existing(index, embedder) as opened:
+            answer = opened.ask(question, generator=generator, k=k, stream=stream and not as_json, mode=mode,
+                                where=parse_where(where), use_cache=not no_cache, **options)
+            if as_json:
+                print_json(_answer_json(answer))
+                return
+            for piece in answer:
+                console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
+            console.print()
+        _print_sources(answer)
+
+
+def _print_sources(answer) -> None:
+    for citation in answer.citations:
+        where = citation.doc_id + (f" — {citation.title}" if citation.title else "")
+        console.print(f"[{citation.ref}] {where}", markup=False, highlight=False)
+    cache = answer.cache
+    hit = f", cache: {cache['hit']} hit" if cache.get("hit") else ""
+    timings = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in answer.timings.items())
+    err_console.print(f"{answer.generator} ({timings}{hit})", markup=False, highlight=False, style="dim")
+
+
+def _report_json(report) -> dict[str, Any]:
+    return {
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "failed": [{"path": path, "reason": reason} for path, reason in report.failed],
+        "chunks_added": report.chunks_added,
+        "chunks_removed": report.chunks_removed,
+        "chunks_total": report.chunks_total,
+        "generation": report.generation,
+        "seconds": report.seconds,
+        "embedding_cache": report.embedding_cache,
+    }

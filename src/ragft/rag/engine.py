@@ -1,0 +1,684 @@
+"""`Index`: the RAG engine users call — sync folders, add/remove documents, search, ask with citations.
+
+An index folder holds the store (LanceDB + meta.json), the persisted BM25 (`bm25.npz`), the embedding
+cache and the answer cache. Every change bumps the index generation, which invalidates cached answers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftError
+from ragft.rag.answer_cache import AnswerCache
+from ragft.rag.bm25 import BM25Index
+from ragft.rag.document import Chunk, Document, Hit
+from ragft.rag.search import MODES, SearchConfig, search
+
+DEFAULT_INDEX = ".ragft/index"
+DEFAULT_EMBEDDER = "minilm"
+FORMAT = 1
+BM25_FILE = "bm25.npz"
+ANSWER_CACHE_FILE = "answers.sqlite"
+EMBEDDING_CACHE_FILE = "embeddings.sqlite"
+_OWNED = ("lance", "meta.json", BM25_FILE, ANSWER_CACHE_FILE, EMBEDDING_CACHE_FILE)
+_EMBED_BATCH = 256
+
+
+@dataclass
+class SyncReport:
+    """What a sync or add changed; `failed` lists (path, reason) for files skipped as unreadable."""
+
+    added: list[str] = field(default_factory=list)        # doc ids new to the index
+    updated: list[str] = field(default_factory=list)      # doc ids re-indexed because their content changed
+    removed: list[str] = field(default_factory=list)      # doc ids whose source file is gone
+    unchanged: int = 0                                    # source files skipped by content hash
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+    embedding_cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class Citation:
+    ref: int                    # the [n] shown in the answer
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    text: str
+
+
+@dataclass
+class Answer:
+    """An answer with numbered citations; iterate it to stream the text (when asked with stream=True)."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    hits: list[Hit]
+    input_tokens: int
+    output_tokens: int
+    model: str
+    generator: str
+    timings: dict[str, float]             # seconds: embed, search, generate, total (+ first_token)
+    cache: dict[str, Any]                 # hit: None|"exact"|"near", similarity, and cumulative stats
+    tokens_estimated: bool = False        # True when counted with ragft.llm.tokens, not reported by the model
+
+    def __iter__(self) -> Iterator[str]:
+        pieces = self.__dict__.pop("_pieces", None)
+        if pieces is None:
+            yield self.text
+            return
+        yield from pieces
+
+
+class Index:
+    """A persistent, incrementally updated RAG index; open it with `Index.open(path)`."""
+
+    def __init__(self, path: Path, store, embedder, meta: dict[str, Any], bm25: BM25Index,
+                 config: SearchConfig, answers: AnswerCache):
+        self.path = path
+        self.store = store
+        self.embedder = embedder
+        self.meta = meta
+        self.bm25 = bm25
+        self.config = config
+        self.answers = answers
+        self._bm25_dirty = False
+        self._generators: dict[str, Any] = {}
+
+    # ---- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path = DEFAULT_INDEX,
+        embedder: str | Any | None = None,
+        *,
+        create: bool = True,
+        rebuild: bool = False,
+        chunk_tokens: int | None = None,
+        overlap: int | None = None,
+        search_config: SearchConfig | None = None,
+        cache_threshold: float | None = 0.95,
+        embedding_cache: bool = True,
+    ) -> "Index":
+        """Open (or create) the index at `path`.
+
+        `embedder`: a registry name or an Embedder; None = the one the index was built with (new: minilm).
+        `chunk_tokens`/`overlap`: None = as recorded (new: 200/32). An index built with another embedder or
+        chunking raises IndexMismatchError; `rebuild=True` wipes it first. `cache_threshold=None` turns
+        near-duplicate answer caching off (exact matches are still served)."""
+        from ragft.rag.stores import open_store
+
+        path = Path(path)
+        if rebuild:
+            _wipe(path)
+        exists = (path / "meta.json").exists()
+        if not exists and not create:
+            raise NotFoundError(f"no index at {path}: run `ragft index DIR` first")
+        store = open_store(str(path), create=True)
+        meta = store.read_meta() if exists else {}
+        chunking = _chunking(meta, path, chunk_tokens, overlap)
+        embedder, label = _resolve_embedder(meta, path, embedder, embedding_cache)
+        if not meta:
+            meta = _new_meta(embedder, label, chunking)
+            store.write_meta(meta)
+        if store.count() and store.dim != embedder.dim:
+            raise IndexMismatchError(
+                f"index at {path} holds {store.dim}-dimensional vectors but embedder {embedder.name} "
+                f"gives {embedder.dim}; rebuild with --rebuild"
+            )
+        bm25 = _open_bm25(path, store, meta)
+        answers = AnswerCache(path / ANSWER_CACHE_FILE, threshold=cache_threshold)
+        answers.invalidate(meta["generation"])
+        return cls(path, store, embedder, meta, bm25, search_config or SearchConfig(), answers)
+
+    def close(self) -> None:
+        """Persist BM25 if documents were added or removed since the last save."""
+        if self._bm25_dirty:
+            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.meta))
+            self._bm25_dirty = False
+        self.answers.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def generation(self) -> int:
+        return int(self.meta["generation"])
+
+    # ---- writing -------------------------------------------------------------------------------
+
+    def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True) -> SyncReport:
+        """Make the index mirror the files under `paths`: new and changed files (by content hash) are
+        indexed, files gone from those paths removed, unchanged ones skipped, unreadable ones reported."""
+        from ragft.rag.loaders import discover
+
+        started = time.perf_counter()
+        report = SyncReport()
+        sources = discover([Path(p) for p in paths], root)
+        seen: set[str] = set()
+        todo = []
+        for source in sources:
+            seen.add(source.doc_id)
+            try:
+                digest = _file_hash(source.path)
+            except OSError as error:
+                report.failed.append((str(source.path), f"unreadable: {error.strerror or error}"))
+                continue
+            known = self.meta["sources"].get(source.doc_id)
+            if known and known["hash"] == digest and known.get("chunking") == self.meta["chunking"]:
+                report.unchanged += 1
+            else:
+                todo.append((source, digest))
+        self._remove_missing_sources([Path(p) for p in paths], seen, report)
+        with _progress(progress, len(todo)) as advance:
+            pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
+            for source, digest in todo:
+                loaded = self._load_source(source, report)
+                advance()
+                if loaded is None:
+                    self._forget_source(source.doc_id, report)
+                    continue
+                pending.append((source, digest, *loaded))
+                if sum(len(p[3]) for p in pending) >= _EMBED_BATCH:
+                    self._write_sources(pending, report)
+                    pending = []
+            self._write_sources(pending, report)
+        if report.changed:
+            self.store.compact()
+        self._save_bm25_if_dirty()
+        return self._finish(report, started)
+
+    def add(self, documents: Iterable[Document]) -> SyncReport:
+        """Index documents directly (no source file); each is searchable as soon as this returns."""
+        started = time.perf_counter()
+        report = SyncReport()
+        docs = list(documents)
+        chunks = [chunk for doc in docs for chunk in self._chunk(doc)]
+        self._replace_documents(docs, chunks, report)
+        for doc in docs:
+            self.meta["documents"][doc.id]["source_key"] = None
+        self._commit_meta()
+        return self._finish(report, started)
+
+    def remove(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents by id; returns the number of chunks removed."""
+        ids = [d for d in doc_ids if d in self.meta["documents"]]
+        removed = self._delete_documents(ids)
+        for source in self.meta["sources"].values():
+            source["doc_ids"] = [d for d in source["doc_ids"] if d not in ids]
+        self._commit_meta()
+        return removed
+
+    def _load_source(self, source, report: SyncReport) -> tuple[list[Document], list[Chunk]] | None:
+        from ragft.rag.loaders import load
+
+        try:
+            docs = load(source)
+        except RagftError as error:
+            report.failed.append((str(source.path), str(error)))
+            return None
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            report.failed.append((str(source.path), f"unreadable: {error}"))
+            return None
+        chunks = [chunk for doc in docs for chunk in self._chunk(doc)]
+        if not chunks:
+            report.failed.append((str(source.path), "no text to index (empty file?)"))
+            return None
+        return docs, chunks
+
+    def _chunk(self, doc: Document) -> list[Chunk]:
+        from ragft.rag.chunking import chunk_document
+
+        chunking = self.meta["chunking"]
+        chunks = chunk_document(doc, max_tokens=chunking["max_tokens"], overlap=chunking["overlap"])
+        if doc.source:
+            chunks = [
+                c if "source" in c.metadata else replace(c, metadata={**c.metadata, "source": doc.source})
+                for c in chunks
+            ]
+        return chunks
+
+    def _write_sources(self, pending, report: SyncReport) -> None:
+        if not pending:
+            return
+        for source, digest, docs, _ in pending:
+            old = set(self.meta["sources"].get(source.doc_id, {}).get("doc_ids", ()))
+            stale = sorted(old - {d.id for d in docs})
+            report.chunks_removed += self._delete_documents(stale)
+            report.removed.extend(stale)
+        docs = [doc for _, _, batch_docs, _ in pending for doc in batch_docs]
+        chunks = [chunk for *_, batch_chunks in pending for chunk in batch_chunks]
+        self._replace_documents(docs, chunks, report)
+        for source, digest, batch_docs, _ in pending:
+            self.meta["sources"][source.doc_id] = {
+                "path": str(Path(source.path).resolve()),
+                "hash": digest,
+                "chunking": self.meta["chunking"],
+                "doc_ids": [d.id for d in batch_docs],
+            }
+            for doc in batch_docs:
+                self.meta["documents"][doc.id]["source_key"] = source.doc_id
+        self._commit_meta()
+
+    def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport) -> None:
+        known = [d.id for d in docs if d.id in self.meta["documents"]]
+        report.chunks_removed += self._delete_documents(known)
+        vectors = self._embed([c.text for c in chunks])
+        self.store.upsert(chunks, vectors)
+        self.bm25.add([c.id for c in chunks], [_bm25_text(c) for c in chunks])
+        self._bm25_dirty = True
+        per_doc: dict[str, int] = {}
+        for chunk in chunks:
+            per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+        for doc in docs:
+            (report.updated if doc.id in known else report.added).append(doc.id)
+            self.meta["documents"][doc.id] = {
+                "title": doc.title,
+                "source": doc.source,
+                "hash": doc.content_hash or hashlib.sha256(doc.text.encode()).hexdigest(),
+                "chunks": per_doc.get(doc.id, 0),
+            }
+        report.chunks_added += len(chunks)
+
+    def _delete_documents(self, doc_ids: Sequence[str]) -> int:
+        if not doc_ids:
+            return 0
+        wanted = set(doc_ids)
+        chunk_ids = [c.id for c in self.store.chunks() if c.doc_id in wanted]
+        removed = self.store.delete_documents(doc_ids)
+        self.bm25.remove(chunk_ids)
+        self._bm25_dirty = True
+        for doc_id in doc_ids:
+            self.meta["documents"].pop(doc_id, None)
+        return removed
+
+    def _forget_source(self, key: str, report: SyncReport) -> None:
+        known = self.meta["sources"].pop(key, None)
+        if known:
+            report.chunks_removed += self._delete_documents(known["doc_ids"])
+            report.removed.extend(known["doc_ids"])
+            self._commit_meta()
+
+    def _remove_missing_sources(self, paths: list[Path], seen: set[str], report: SyncReport) -> None:
+        scopes = [p.resolve() for p in paths]
+        for key, known in list(self.meta["sources"].items()):
+            if key in seen:
+                continue
+            where = Path(known["path"])
+            if any(where == scope or scope in where.parents for scope in scopes):
+                self._forget_source(key, report)
+
+    def _commit_meta(self) -> None:
+        self.meta["generation"] += 1
+        self.meta["updated"] = time.time()
+        self.store.write_meta(self.meta)
+        self.answers.invalidate(self.generation)
+
+    def _save_bm25_if_dirty(self) -> None:
+        if self._bm25_dirty:
+            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.meta))
+            self._bm25_dirty = False
+
+    def _finish(self, report: SyncReport, started: float) -> SyncReport:
+        report.chunks_total = self.store.count()
+        report.generation = self.generation
+        report.seconds = round(time.perf_counter() - started, 4)
+        report.embedding_cache = dict(getattr(self.embedder, "stats", {}) or {})
+        return report
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.asarray(self.embedder.embed(texts), dtype=np.float32)
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        where: dict[str, Any] | None = None,
+        *,
+        rrf_k: float | None = None,
+        weights: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        """Top-k chunks for `query` by hybrid (RRF of dense + BM25), dense or BM25 ranking."""
+        hits, _, _ = self._retrieve(query, k, mode, where, None, rrf_k=rrf_k, weights=weights)
+        return hits
+
+    def _retrieve(self, query, k, mode, where, vector, rrf_k=None, weights=None):
+        if mode not in MODES:
+            raise InputError(f"mode: unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
+        timings: dict[str, float] = {}
+        if vector is None and mode != "bm25":
+            start = time.perf_counter()
+            vector = self._embed([query])[0]
+            timings["embed"] = time.perf_counter() - start
+        config = self.config
+        if rrf_k is not None or weights is not None:
+            config = SearchConfig(
+                rrf_k=config.rrf_k if rrf_k is None else rrf_k,
+                weights={**config.weights, **(weights or {})},
+                candidates=config.candidates,
+            )
+        start = time.perf_counter()
+        hits = search(self.store, self.bm25, query, vector, k, mode, where, config)
+        timings["search"] = time.perf_counter() - start
+        return hits, timings, vector
+
+    def ask(
+        self,
+        question: str,
+        generator: str | Any = "extractive",
+        k: int = 5,
+        stream: bool = False,
+        *,
+        mode: str = "hybrid",
+        where: dict[str, Any] | None = None,
+        use_cache: bool = True,
+        max_tokens: int = 256,
+        **generator_options: Any,
+    ) -> Answer:
+        """Retrieve k chunks, generate an answer citing them as [n], and cache it.
+
+        `generator`: a registry name (options such as model=, base_url= are passed to it) or a Generator.
+        With stream=True the returned Answer yields text pieces when iterated; its text, citations, token
+        counts and timings are filled in once the stream is drained."""
+        started = time.perf_counter()
+        gen = self._generator(generator, generator_options)
+        setup = json.dumps(
+            {"generator": _generator_id(gen, generator_options), "k": k, "mode": mode, "where": where,
+             "max_tokens": max_tokens},
+            sort_keys=True, default=str,
+        )
+        vector = None
+        timings: dict[str, float] = {}
+        if use_cache:
+            hit = self.answers.exact(question, setup, self.generation)
+            if hit is None and mode != "bm25":
+                start = time.perf_counter()
+                vector = self._embed([question])[0]
+                timings["embed"] = time.perf_counter() - start
+                hit = self.answers.near(vector, setup, self.generation)
+            self.answers.count(hit is not None)
+            if hit is not None:
+                return self._cached_answer(question, hit, timings, started)
+        hits, retrieve_timings, vector = self._retrieve(question, k, mode, where, vector)
+        timings = {**timings, **retrieve_timings}
+        request = _request(question, hits, max_tokens)
+        answer = Answer(
+            question=question, text="", citations=[], hits=hits, input_tokens=0, output_tokens=0,
+            model="", generator=gen.name, timings=timings,
+            cache={"hit": None, "similarity": None, **self.answers.stats()},
+        )
+        if not stream:
+            start = time.perf_counter()
+            generation = gen.generate(request)
+            timings["generate"] = time.perf_counter() - start
+            self._complete(answer, request, generation.text, generation.cited, generation.input_tokens,
+                           generation.output_tokens, generation.model, started)
+            if use_cache:
+                self.answers.put(question, vector, setup, self.generation, _answer_record(answer))
+            return answer
+        answer.__dict__["_pieces"] = self._stream(answer, gen, request, setup, vector, use_cache, started)
+        return answer
+
+    def _stream(self, answer, gen, request, setup, vector, use_cache, started) -> Iterator[str]:
+        from ragft.llm.prompts import cited_refs, system_prompt, user_message
+        from ragft.llm.tokens import count_tokens
+
+        start = time.perf_counter()
+        pieces: list[str] = []
+        for piece in gen.stream(request):
+            if not pieces:
+                answer.timings["first_token"] = time.perf_counter() - start
+            pieces.append(piece)
+            yield piece
+        answer.timings["generate"] = time.perf_counter() - start
+        text = "".join(pieces)
+        prompt = system_prompt(request) + "\n" + user_message(request)
+        self._complete(answer, request, text, cited_refs(text, request.passages), count_tokens(prompt),
+                       count_tokens(text), getattr(gen, "model", "") or gen.name, started)
+        answer.tokens_estimated = True
+        if use_cache:
+            self.answers.put(answer.question, vector, setup, self.generation, _answer_record(answer))
+
+    def _complete(self, answer: Answer, request, text, cited, input_tokens, output_tokens, model, started) -> None:
+        answer.text = text
+        answer.citations = _citations(answer.hits, cited)
+        answer.input_tokens, answer.output_tokens, answer.model = input_tokens, output_tokens, model
+        answer.timings["total"] = time.perf_counter() - started
+
+    def _cached_answer(self, question: str, hit, timings: dict[str, float], started: float) -> Answer:
+        record = hit.answer
+        chunks = {c.id: c for c in self.store.get([h["chunk_id"] for h in record["hits"]])}
+        hits = [
+            Hit(chunk=chunks[h["chunk_id"]], score=h["score"], rank=i + 1, scores=h["scores"])
+            for i, h in enumerate(record["hits"]) if h["chunk_id"] in chunks
+        ]
+        timings = {**timings, "search": 0.0, "generate": 0.0, "total": time.perf_counter() - started}
+        return Answer(
+            question=question, text=record["text"], citations=_citations(hits, record["cited"]), hits=hits,
+            input_tokens=0, output_tokens=0, model=record["model"], generator=record["generator"],
+            timings=timings,
+            cache={"hit": hit.kind, "similarity": round(hit.similarity, 4), "cached_question": hit.question,
+                   "saved_input_tokens": record["input_tokens"], "saved_output_tokens": record["output_tokens"],
+                   **self.answers.stats()},
+        )
+
+    def _generator(self, generator: str | Any, options: dict[str, Any]):
+        if not isinstance(generator, str):
+            return generator
+        key = json.dumps([generator, options], sort_keys=True, default=str)
+        if key not in self._generators:
+            from ragft.llm import create_generator
+
+            self._generators[key] = create_generator(generator, **{k: v for k, v in options.items() if v is not None})
+        return self._generators[key]
+
+    def stats(self) -> dict[str, Any]:
+        """Sizes, settings and cache figures of this index."""
+        return {
+            "path": str(self.path),
+            "documents": len(self.meta["documents"]),
+            "sources": len(self.meta["sources"]),
+            "chunks": self.store.count(),
+            "embedder": self.meta["embedder"],
+            "embedder_id": self.meta["embedder_id"],
+            "dim": self.meta["dim"],
+            "chunking": self.meta["chunking"],
+            "generation": self.generation,
+            "bm25_terms": len(self.bm25.vocab),
+            "search": {"rrf_k": self.config.rrf_k, "weights": dict(self.config.weights),
+                       "candidates": self.config.candidates},
+            "answer_cache": self.answers.stats(),
+            "embedding_cache": dict(getattr(self.embedder, "stats", {}) or {}),
+        }
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _wipe(path: Path) -> None:
+    """Remove only what an index owns, so --rebuild on a wrong path cannot delete unrelated files."""
+    for name in _OWNED:
+        target = path / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def _new_meta(embedder, label: str, chunking: dict[str, int]) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "embedder": label,
+        "embedder_id": embedder.name,
+        "dim": embedder.dim,
+        "chunking": chunking,
+        "generation": 0,
+        "created": time.time(),
+        "updated": time.time(),
+        "sources": {},
+        "documents": {},
+    }
+
+
+def _chunking(meta: dict[str, Any], path: Path, chunk_tokens: int | None, overlap: int | None) -> dict[str, int]:
+    recorded = meta.get("chunking") or {"max_tokens": 200, "overlap": 32}
+    wanted = {
+        "max_tokens": recorded["max_tokens"] if chunk_tokens is None else chunk_tokens,
+        "overlap": recorded["overlap"] if overlap is None else overlap,
+    }
+    if wanted["max_tokens"] < 1 or not 0 <= wanted["overlap"] < wanted["max_tokens"]:
+        raise InputError(
+            f"--chunk-tokens {wanted['max_tokens']} --overlap {wanted['overlap']}: "
+            "need chunk tokens >= 1 and 0 <= overlap < chunk tokens"
+        )
+    if meta and wanted != recorded:
+        raise IndexMismatchError(
+            f"index at {path} was built with --chunk-tokens {recorded['max_tokens']} --overlap "
+            f"{recorded['overlap']}; rebuild with --rebuild or use those values"
+        )
+    return wanted
+
+
+def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | None, cache: bool):
+    """(embedder, label): the label is the registry name recorded in meta and shown in messages."""
+    recorded = meta.get("embedder")
+    if embedder is None:
+        embedder = recorded or DEFAULT_EMBEDDER
+    label = embedder if isinstance(embedder, str) else embedder.name
+    if recorded and label != recorded:
+        raise IndexMismatchError(
+            f"index at {path} was built with embedder {recorded}; rebuild with --rebuild or use --embedder {recorded}"
+        )
+    if isinstance(embedder, str):
+        from ragft.rag.embedders import create_embedder
+
+        embedder = create_embedder(embedder)
+    if meta and (embedder.name != meta["embedder_id"] or embedder.dim != meta["dim"]):
+        raise IndexMismatchError(
+            f"index at {path} was built with embedder {meta['embedder_id']} ({meta['dim']} dims), not "
+            f"{embedder.name} ({embedder.dim} dims); rebuild with --rebuild or use the embedder it was built with"
+        )
+    return (_with_embedding_cache(embedder, path) if cache else embedder), label
+
+
+def _with_embedding_cache(embedder, path: Path):
+    try:
+        from ragft.rag.embedding_cache import CachedEmbedder
+    except ImportError:  # the embedding cache module is optional until it lands
+        return embedder
+    path.mkdir(parents=True, exist_ok=True)
+    return CachedEmbedder(embedder, path / EMBEDDING_CACHE_FILE)
+
+
+def _bm25_stamp(meta: dict[str, Any]) -> str:
+    return f"{meta['created']}:{meta['generation']}"
+
+
+def _bm25_text(chunk: Chunk) -> str:
+    return f"{chunk.title}\n{' '.join(chunk.heading_path)}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def _open_bm25(path: Path, store, meta: dict[str, Any]) -> BM25Index:
+    loaded = BM25Index.load(path / BM25_FILE, _bm25_stamp(meta))
+    if loaded is not None and len(loaded) == store.count():
+        return loaded
+    chunks = list(store.chunks())
+    index = BM25Index.build([c.id for c in chunks], [_bm25_text(c) for c in chunks])
+    if chunks:
+        index.save(path / BM25_FILE, _bm25_stamp(meta))
+    return index
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _request(question: str, hits: list[Hit], max_tokens: int):
+    from ragft.llm.base import GenerationRequest, Passage
+
+    passages = tuple(
+        Passage(ref=i + 1, chunk_id=hit.chunk.id, text=hit.chunk.text, title=hit.chunk.title)
+        for i, hit in enumerate(hits)
+    )
+    return GenerationRequest(question=question, passages=passages, max_tokens=max_tokens)
+
+
+def _citations(hits: list[Hit], cited: list[int]) -> list[Citation]:
+    citations = []
+    for ref in cited:
+        if 1 <= ref <= len(hits):
+            chunk = hits[ref - 1].chunk
+            citations.append(Citation(ref, chunk.id, chunk.doc_id, chunk.title,
+                                      str(chunk.metadata.get("source", "")), chunk.text))
+    return citations
+
+
+def _generator_id(gen, options: dict[str, Any]) -> str:
+    model = options.get("model") or getattr(gen, "model", "") or ""
+    base_url = options.get("base_url") or ""
+    return f"{gen.name}|{model}|{base_url}"
+
+
+def _answer_record(answer: Answer) -> dict[str, Any]:
+    return {
+        "text": answer.text,
+        "cited": [c.ref for c in answer.citations],
+        "hits": [{"chunk_id": h.chunk.id, "score": h.score, "scores": h.scores} for h in answer.hits],
+        "input_tokens": answer.input_tokens,
+        "output_tokens": answer.output_tokens,
+        "model": answer.model,
+        "generator": answer.generator,
+    }
+
+
+class _progress:
+    """A rich progress bar over files on stderr (transient), or nothing when off or nothing to do."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled = enabled and total > 0
+        self.total = total
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                             console=Console(stderr=True), transient=True)
+        self._bar.start()
+        task = self._bar.add_task("indexing", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self._bar.stop()
