@@ -104,7 +104,7 @@ def test_split_is_deterministic_and_keeps_rewordings_of_one_fact_together():
 def test_openai_export_writes_chat_messages(tmp_path):
     out = export_openai([Example(prompt="Q?", completion="A.", system="S")], tmp_path / "o.jsonl")
     assert json.loads(out.read_text()) == {"messages": [
-        {"role": "system", "content": "S"}, {"role": "user", "content": "Q?"},
+        {"role": "system", "content": "S"}, {"role": "user", "content": "Question: Q?"},
         {"role": "assistant", "content": "A."}]}
 
 

@@ -8,7 +8,7 @@ import random
 import re
 import statistics
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -35,6 +35,7 @@ class Example:
     context: str | None = None
     doc_id: str = ""
     group: str = ""
+    passages: tuple[str, ...] = ()     # shown to the model with the question (RAFT), cite as [n]
     source: str = ""
     line: int = 0
     recipe: str = ""
@@ -46,10 +47,17 @@ class Example:
     def key(self) -> str:
         return self.group or normalize(self.prompt)
 
+    def user_text(self) -> str:
+        """The user turn as ragft's generators send it: "Question: ..." (after numbered passages, if any)."""
+        from ragft.finetune.template import request_for
+        from ragft.llm.prompts import user_message
+
+        return user_message(request_for(self))
+
     def messages(self) -> list[dict[str, str]]:
         head = [{"role": "system", "content": self.system}] if self.system else []
         return head + [
-            {"role": "user", "content": self.prompt},
+            {"role": "user", "content": self.user_text()},
             {"role": "assistant", "content": self.completion},
         ]
 
@@ -93,7 +101,9 @@ def _from_record(record: Any) -> tuple[dict[str, Any] | None, str]:
     """Map one JSON record to Example fields, or (None, why)."""
     if not isinstance(record, dict):
         return None, "each line must be a JSON object"
-    extra = {k: record[k] for k in ("context", "doc_id") if isinstance(record.get(k), str)}
+    extra = {k: record[k] for k in ("context", "doc_id", "group", "recipe") if isinstance(record.get(k), str)}
+    if isinstance(record.get("passages"), list) and all(isinstance(p, str) for p in record["passages"]):
+        extra["passages"] = tuple(record["passages"])
     if "messages" in record:
         messages = record["messages"]
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
@@ -183,7 +193,7 @@ def tokenizer_counter(tokenizer: Any) -> TokenCounter:
 
 
 def example_tokens(example: Example, count: TokenCounter) -> int:
-    parts = [example.system or "", example.prompt, example.completion]
+    parts = [example.system or "", example.user_text(), example.completion]
     return sum(count(p) for p in parts if p) + TOKENS_PER_MESSAGE * len(example.messages())
 
 
@@ -288,7 +298,8 @@ def to_jsonl(examples: Iterable[Example]) -> str:
     for e in examples:
         row = {"prompt": e.prompt, "completion": e.completion}
         row |= {k: v for k, v in (("system", e.system), ("context", e.context), ("doc_id", e.doc_id),
-                                  ("group", e.group), ("recipe", e.recipe)) if v}
+                                  ("group", e.group), ("recipe", e.recipe),
+                                  ("passages", list(e.passages))) if v}
         rows.append(json.dumps(row, ensure_ascii=False) + "\n")
     return "".join(rows)
 
@@ -344,6 +355,3 @@ def export_hf(splits: dict[str, Sequence[Example]], folder: str | Path) -> Path:
 def data_hash(examples: Iterable[Example]) -> str:
     return hashlib.sha256(to_openai_jsonl(examples).encode()).hexdigest()
 
-
-def relabel(examples: Iterable[Example], **changes: Any) -> list[Example]:
-    return [replace(e, **changes) for e in examples]

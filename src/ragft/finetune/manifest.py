@@ -1,0 +1,110 @@
+"""The adapter manifest: what a trained adapter was made from, and the check that it is complete.
+
+A folder is a usable adapter only if `ragft-adapter.json` exists, says `complete: true` and every file it
+lists is present with the recorded sha256. Training writes the manifest last, then renames the folder
+into place, so an interrupted run can never leave something that loads as if it were finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel, ValidationError
+
+from ragft.errors import InputError, NotFoundError
+
+MANIFEST_NAME = "ragft-adapter.json"
+
+
+class AdapterManifest(BaseModel):
+    format_version: int = 1
+    complete: bool
+    kind: str = "lora"
+    base: str                                # the base model name given to load_causal_lm
+    base_sha256: str
+    prompt_format: str
+    data_sha256: str
+    examples: int
+    hyperparameters: dict[str, Any]
+    seed: int
+    steps: int
+    losses: list[float]
+    seconds: float
+    seconds_per_step: float
+    device: str
+    resumed_from_step: int = 0
+    versions: dict[str, str]
+    files: dict[str, str]                    # relative path -> sha256
+    created_at: str
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
+
+
+def verify_adapter(path: str | Path) -> AdapterManifest:
+    """Return the manifest of a complete adapter folder; refuse anything partial, edited or foreign."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise NotFoundError(f"{folder}: no such adapter folder; train one with `ragft finetune train`")
+    manifest_path = folder / MANIFEST_NAME
+    fix = "it is not a finished ragft adapter (interrupted run?); re-run `ragft finetune train ... --resume`"
+    if not manifest_path.is_file():
+        raise InputError(f"{folder}: no {MANIFEST_NAME}; {fix}")
+    try:
+        manifest = AdapterManifest.model_validate_json(manifest_path.read_text())
+    except (ValidationError, ValueError) as error:
+        first = str(error).splitlines()[0]
+        raise InputError(f"{manifest_path}: unreadable manifest ({first}); {fix}") from None
+    if not manifest.complete:
+        raise InputError(f"{manifest_path}: marked incomplete; {fix}")
+    for name, digest in manifest.files.items():
+        file = folder / name
+        if not file.is_file():
+            raise InputError(f"{folder}: missing {name} listed in {MANIFEST_NAME}; {fix}")
+        if sha256_file(file) != digest:
+            raise InputError(f"{file}: sha256 differs from {MANIFEST_NAME}; the adapter was modified")
+    return manifest
+
+
+def write_manifest(folder: Path, manifest: AdapterManifest) -> None:
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest.model_dump(), indent=2))
+
+
+@contextmanager
+def staged_dir(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temp folder beside `target`; on success rename it into place, on failure remove it."""
+    if target.exists() and not overwrite:
+        raise InputError(f"{target}: already exists; choose another --out or pass --overwrite")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial"))
+    try:
+        yield tmp
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
