@@ -56,6 +56,10 @@ GENERATORS: Registry[Generator] = Registry("generator")
 # Each backend module registers itself on import; listed here so lookup by name finds it.
 _BACKENDS: tuple[str, ...] = (
     "ragft.llm.generators.extractive",
+    "ragft.llm.generators.local",
+    "ragft.llm.generators.openai",
+    "ragft.llm.generators.anthropic",
+    "ragft.llm.generators.openai_compatible",
 )
 
 

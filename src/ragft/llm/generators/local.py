@@ -1,0 +1,111 @@
+"""The local generator: a small causal LM (Gemma 3 270M by default, optionally with a LoRA adapter) on CPU.
+
+The model is a base model, so it gets the one-shot "Question:/Answer:" prompt and stops at the prompts'
+BASE_MODEL_STOPS; greedy unless temperature > 0; tokens stream from a generation thread.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from ragft.llm.base import GENERATORS, Generation, GenerationRequest
+from ragft.llm.local_model import load_causal_lm, require_local_dependencies
+from ragft.llm.prompts import BASE_MODEL_STOPS, completion_prompt
+from ragft.llm.streaming import Event, StopScanner, Usage, collect, text_pieces
+
+
+class LocalGenerator:
+    name = "local"
+
+    def __init__(
+        self,
+        base: str = "gemma3-270m",
+        adapter: Path | None = None,
+        device: str = "cpu",
+        model: Any = None,
+        tokenizer: Any = None,
+    ):
+        """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one."""
+        require_local_dependencies("the local generator")
+        self.base, self.adapter, self.device = base, adapter, device
+        self._model, self._tokenizer = model, tokenizer
+        self._lock = threading.Lock()
+        self.model_name = f"{base}+{Path(adapter).name}" if adapter else base
+
+    def load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._model is None:
+                self._model, self._tokenizer = load_causal_lm(self.base, self.adapter, self.device)
+        return self._model, self._tokenizer
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        return collect(self._events(request), request, completion_prompt(request), self.model_name)
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        return text_pieces(self._events(request))
+
+    def _events(self, request: GenerationRequest) -> Iterator[Event]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        model, tokenizer = self.load()
+        inputs = tokenizer(completion_prompt(request), return_tensors="pt").to(model.device)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        halt = threading.Event()
+
+        class _Halt(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return halt.is_set()
+
+        sampling = {"do_sample": True, "temperature": request.temperature} if request.temperature > 0 else {"do_sample": False}
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                torch.manual_seed(request.seed)
+                with torch.inference_mode():
+                    model.generate(
+                        **inputs,
+                        max_new_tokens=request.max_tokens,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_Halt()]),
+                        pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                        top_p=None,
+                        top_k=None,
+                        **sampling,
+                    )
+            except BaseException as error:  # surfaced in the consumer thread below
+                failure.append(error)
+                streamer.end()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        scanner = StopScanner(BASE_MODEL_STOPS + tuple(request.stop))
+        pieces: list[str] = []
+        try:
+            for piece in streamer:
+                out = scanner.feed(piece)
+                if out:
+                    pieces.append(out)
+                    yield out
+                if scanner.stopped:
+                    break
+            tail = scanner.finish()
+            if tail:
+                pieces.append(tail)
+                yield tail
+        finally:
+            halt.set()
+            for _ in streamer:   # drain so the generation thread is never blocked on a full queue
+                pass
+            thread.join()
+        if failure:
+            raise failure[0]
+        text = "".join(pieces)
+        yield Usage(int(inputs["input_ids"].shape[1]), len(tokenizer(text, add_special_tokens=False)["input_ids"]), self.model_name)
+
+
+@GENERATORS.register("local")
+def _create(**options) -> LocalGenerator:
+    return LocalGenerator(**options)
