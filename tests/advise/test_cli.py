@@ -81,9 +81,11 @@ def test_rules_and_measurements_files_are_applied(capsys, tmp_path):
         (["--latency-p95", "-1"], "error: --latency-p95 = '-1' is invalid: expected a number > 0 (seconds)"),
         (["--knowledge", "pdfs"], "error: --knowledge = 'pdfs' is invalid: expected one of documents, style, both"),
         (["--profile", "missing.toml"], "error: profile file 'missing.toml' not found: check the path"),
-        (["--example", "legal"], "error: unknown example 'legal' (did you mean legal-search?); choose one of: "
-                                 "coding-assistant, customer-support, financial-advisor, legal-search, medical-diagnosis"),
-        (["--example", "legal-search", "--profile", "x.toml"], "error: give either --profile FILE or --example NAME, not both"),
+        (["--example", "legal"],
+         "error: unknown example 'legal' (did you mean legal-search?); choose one of: "
+         "coding-assistant, customer-support, financial-advisor, legal-search, medical-diagnosis"),
+        (["--example", "legal-search", "--profile", "x.toml"],
+         "error: give either --profile FILE or --example NAME, not both"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_1(capsys, args, message):

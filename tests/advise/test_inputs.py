@@ -1,4 +1,4 @@
-"""Profiles and measurements from files and mappings: bad values give one line naming the file, field and allowed values."""
+"""Profiles and measurements from files: a bad value is one line naming the file, the field and what is allowed."""
 import pytest
 
 from ragft.advise import Profile
@@ -93,7 +93,8 @@ def test_measurements_load_per_system_tables(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[rag]\nhallucination_rate = 1.5\n", "rag.hallucination_rate = 1.5 is invalid: expected a fraction between 0 and 1"),
+        ("[rag]\nhallucination_rate = 1.5\n",
+         "rag.hallucination_rate = 1.5 is invalid: expected a fraction between 0 and 1"),
         ("[rags]\np95_latency_s = 1\n", "unknown key 'rags' (did you mean rag?)"),
         ("[rag]\np95_latency = 1\n", "unknown key 'rag.p95_latency' (did you mean p95_latency_s?)"),
     ],

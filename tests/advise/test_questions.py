@@ -139,6 +139,7 @@ def test_q4_measured_costs_replace_the_estimates(profile):
     q4 = step(verdict, "q4")
     assert (q4.rule, q4.source) == ("rag-over-ceiling", "profile+measured")
     assert "RAG $0.03/query, fine-tuned $0.01/query" in q4.consequence
+    assert verdict.measurements_source == "measured"
 
 
 def test_q4_ceiling_left_to_data_has_no_effect(profile):

@@ -1,4 +1,4 @@
-"""The rules engine: ask the questions in the seed's order, gate on Q1, pick the architecture from the decision table."""
+"""The rules engine: the questions in the seed's order, the Q1 gate, the architecture from the decision table."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,7 +23,7 @@ _USES_RAG = ("rag", "hybrid")
 
 
 def advise(profile: Profile, measurements: Measurements | None = None, rules: Rules | None = None) -> Verdict:
-    """The verdict for `profile`; measured numbers, where given, re-derive or check the latency/cost/hallucination answers."""
+    """The verdict for `profile`; measurements, where given, re-derive or check latency, cost and hallucination."""
     rules = rules or load_rules()
     q1 = ask_stability(profile, rules)
     stopped = q1.fact is False
@@ -51,6 +51,7 @@ def advise(profile: Profile, measurements: Measurements | None = None, rules: Ru
         hybrid_reached=not stopped,
         caveats=[c for a in answers for c in a.caveats] + _architecture_caveats(facts, decision, rules),
         left_to_data=profile.left_to_data(),
+        measurements_source=measurements.source if measurements is not None else None,
         rules_source=rules.source,
     )
 

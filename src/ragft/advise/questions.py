@@ -103,7 +103,8 @@ def ask_knowledge(profile: Profile, rules: Rules) -> Answer:
     return Answer(step, fact, caveats)
 
 
-def _costs(profile: Profile, measurements: Measurements | None, rules: Rules) -> tuple[tuple[float, float], float, int, bool]:
+def _costs(profile: Profile, measurements: Measurements | None, rules: Rules):
+    """(RAG low/high per query, fine-tuned per query, monthly volume used, whether any cost was measured)."""
     q = rules.q4
     volume = profile.monthly_queries if profile.monthly_queries is not None else q.reference_monthly_queries
     rag = _measured(measurements, "rag", "cost_per_query_usd")

@@ -50,6 +50,7 @@ class Verdict(BaseModel):
     hybrid_reached: bool
     caveats: list[str]
     left_to_data: list[str]
+    measurements_source: str | None
     rules_source: str
 
 

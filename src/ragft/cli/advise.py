@@ -34,33 +34,45 @@ def _stdin_is_tty() -> bool:
 def register(app: typer.Typer) -> None:
     @app.command()
     def advise(
-        profile: Optional[Path] = typer.Option(None, "--profile", help="Product profile file (TOML or YAML)."),
-        example: Optional[str] = typer.Option(None, "--example", help="Use a shipped example profile."),
+        profile: Optional[Path] = typer.Option(None, "--profile", metavar="FILE", help="Product profile file (TOML or YAML)."),
+        example: Optional[str] = typer.Option(None, "--example", metavar="NAME", help="Use a shipped example profile."),
         list_examples: bool = typer.Option(False, "--list-examples", help="List the example profiles and exit."),
-        rules: Optional[Path] = typer.Option(None, "--rules", help="Rules file overriding thresholds of rules.toml."),
+        rules: Optional[Path] = typer.Option(None, "--rules", metavar="FILE", help="Rules file overriding thresholds of rules.toml."),
         measurements: Optional[Path] = typer.Option(
-            None, "--measurements", help="Measured numbers per system ([rag], [fine-tuned], [hybrid] tables)."
+            None, "--measurements", metavar="FILE", help="Measured numbers per system (\\[rag], \\[fine-tuned], \\[hybrid] tables)."
         ),
         json_out: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
-        knowledge_valid_months: Optional[str] = typer.Option(None, "--knowledge-valid-months", help="Months the knowledge stays valid."),
-        latency_p95: Optional[str] = typer.Option(None, "--latency-p95", help="Latency budget at p95, seconds."),
-        streaming: Optional[bool] = typer.Option(None, "--streaming/--no-streaming", help="Streaming tokens is acceptable."),
-        knowledge: Optional[str] = typer.Option(None, "--knowledge", help="documents, style or both."),
-        cost_ceiling: Optional[str] = typer.Option(None, "--cost-ceiling", help="Cost ceiling per query, USD."),
-        monthly_queries: Optional[str] = typer.Option(None, "--monthly-queries", help="Expected queries per month."),
-        hallucination_tolerance: Optional[str] = typer.Option(
-            None, "--hallucination-tolerance", help="creative, normal or zero-tolerance."
+        knowledge_valid_months: Optional[str] = typer.Option(
+            None, "--knowledge-valid-months", metavar="MONTHS", help="Months the knowledge stays valid."
         ),
-        validation: Optional[bool] = typer.Option(None, "--validation/--no-validation", help="A validation layer is available."),
-        expert_review: Optional[bool] = typer.Option(None, "--expert-review/--no-expert-review", help="Expert review is available."),
-        labeled_examples: Optional[str] = typer.Option(None, "--labeled-examples", help="Labeled input/output examples."),
+        latency_p95: Optional[str] = typer.Option(None, "--latency-p95", metavar="SECONDS", help="Latency budget at p95, seconds."),
+        streaming: Optional[bool] = typer.Option(
+            None, "--streaming/--no-streaming", help="Streaming tokens is acceptable."
+        ),
+        knowledge: Optional[str] = typer.Option(None, "--knowledge", metavar="KIND", help="documents, style or both."),
+        cost_ceiling: Optional[str] = typer.Option(None, "--cost-ceiling", metavar="USD", help="Cost ceiling per query, USD."),
+        monthly_queries: Optional[str] = typer.Option(None, "--monthly-queries", metavar="N", help="Expected queries per month."),
+        hallucination_tolerance: Optional[str] = typer.Option(
+            None, "--hallucination-tolerance", metavar="TOLERANCE", help="creative, normal or zero-tolerance."
+        ),
+        validation: Optional[bool] = typer.Option(
+            None, "--validation/--no-validation", help="A validation layer is available."
+        ),
+        expert_review: Optional[bool] = typer.Option(
+            None, "--expert-review/--no-expert-review", help="Expert review is available."
+        ),
+        labeled_examples: Optional[str] = typer.Option(
+            None, "--labeled-examples", metavar="N", help="Labeled input/output examples."
+        ),
         domain_terminology: Optional[bool] = typer.Option(
             None, "--domain-terminology/--no-domain-terminology", help="The domain has terminology to internalize."
         ),
         style_consistency: Optional[bool] = typer.Option(
             None, "--style-consistency/--no-style-consistency", help="Users care about consistency and style."
         ),
-        two_systems: Optional[bool] = typer.Option(None, "--two-systems/--no-two-systems", help="Willing to run two systems."),
+        two_systems: Optional[bool] = typer.Option(
+            None, "--two-systems/--no-two-systems", help="Willing to run two systems (vector DB + model)."
+        ),
     ) -> None:
         """Should you build RAG, fine-tune, or both? The seed's five questions, answered for your product."""
         if list_examples:
