@@ -1,0 +1,186 @@
+"""Calibrate and measure the judge-free support checker (ragft.rag.grounding) on the real Python FAQ.
+
+Supported cases: sentences of each FAQ answer checked against their own entry, verbatim and lightly reworded
+(contractions, inflections, parentheses dropped). Unsupported cases: sentences checked against another entry
+(a random one, and the most similar one), and sentences with a number, a negation or a name changed, checked
+against their own entry. Entries are split in two halves: the threshold is chosen on the even-numbered
+entries (best F1 for flagging unsupported sentences) and precision/recall are reported on the odd ones.
+
+    python benchmarks/bench_support_checker.py [--from DIR] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ragft.evaluate.benches import load_bench
+from ragft.rag.grounding import DEFAULT_THRESHOLD, check_support, content_terms, names, split_sentences
+
+THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 1.0001, 0.05)]
+_AUX = re.compile(r"\b(is|are|was|were|can|could|should|will|would|must|may|does|do|did|has|have)\b")
+_NEGATION = re.compile(r"\s*\b(not|never)\b|n't\b")
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    supported: bool          # the truth
+    sentence: str
+    source: str
+    half: str                # "calibration" or "held-out"
+
+
+def entry_texts(bench) -> list[tuple[str, str]]:
+    out = []
+    for item in bench.questions:
+        text = (bench.corpus_dir / item.relevant_ids[0]).read_text(encoding="utf-8")
+        out.append((item.id, text.split("\n", 1)[1].strip()))
+    return out
+
+
+def prose_sentences(answer: str) -> list[str]:
+    return [s for s in split_sentences(answer)
+            if "\n" not in s and not s.startswith(">>>") and len(content_terms(s)) >= 4]
+
+
+def reword(sentence: str) -> str:
+    """Meaning-preserving edits a paraphrasing answerer makes: contractions, inflections, asides dropped."""
+    edits = [(r"\bdo not\b", "don't"), (r"\bdon't\b", "do not"), (r"\bis not\b", "isn't"),
+             (r"\bcannot\b", "can't"), (r"\bit is\b", "it's"), (r"\bIt is\b", "It's"), (r"\s*\([^()]*\)", "")]
+    for pattern, replacement in edits:
+        sentence = re.sub(pattern, replacement, sentence)
+    words = sentence.split(" ")
+    for i, word in enumerate(words):
+        if len(word) >= 6 and word.isalpha() and word.islower():
+            words[i] = word[:-1] if word.endswith("s") else word + "s"
+            break
+    return " ".join(words)
+
+
+def change_number(sentence: str) -> str | None:
+    match = re.search(r"(?<![\w.])(\d+)(?![\w])", sentence)
+    if not match:
+        return None
+    return sentence[:match.start()] + str(int(match.group(1)) + 1) + sentence[match.end():]
+
+
+def flip_negation(sentence: str) -> str | None:
+    if _NEGATION.search(sentence):
+        flipped = _NEGATION.sub("", sentence, count=1).replace("ca ", "can ").replace("wo ", "will ")
+        return flipped if flipped != sentence else None
+    match = _AUX.search(sentence)
+    return sentence[:match.end()] + " not" + sentence[match.end():] if match else None
+
+
+def swap_name(sentence: str, own: str, pool: list[str], salt: int) -> str | None:
+    own_terms = content_terms(own)
+    for token in re.findall(r"[A-Za-z_][\w]*", sentence)[1:]:
+        if token[0].isupper() and names(f"x {token}"):
+            candidates = [p for p in pool if p.lower() not in own.lower() and not content_terms(p) & own_terms]
+            if candidates:
+                return re.sub(rf"\b{re.escape(token)}\b", candidates[salt % len(candidates)], sentence, count=1)
+    return None
+
+
+def build_cases(entries: list[tuple[str, str]]) -> list[Case]:
+    terms = [content_terms(text) for _, text in entries]
+    pool = sorted({w for _, text in entries for w in re.findall(r"(?<=[a-z,;] )[A-Z][a-z]{3,}\b", text)})
+    cases = []
+    n = len(entries)
+    for i, (_, text) in enumerate(entries):
+        half = "calibration" if i % 2 == 0 else "held-out"
+        random_other = entries[(i + n // 2) % n][1]
+        similar = max((j for j in range(n) if j != i),
+                      key=lambda j: len(terms[i] & terms[j]) / (len(terms[i] | terms[j]) or 1))
+        for k, sentence in enumerate(prose_sentences(text)):
+            cases.append(Case("verbatim", True, sentence, text, half))
+            reworded = reword(sentence)
+            if reworded != sentence:
+                cases.append(Case("reworded", True, reworded, text, half))
+            cases.append(Case("wrong entry (random)", False, sentence, random_other, half))
+            cases.append(Case("wrong entry (most similar)", False, sentence, entries[similar][1], half))
+            for kind, changed in (("number changed", change_number(sentence)),
+                                  ("negation flipped", flip_negation(sentence)),
+                                  ("name swapped", swap_name(sentence, text, pool, i + k))):
+                if changed and changed != sentence:
+                    cases.append(Case(kind, False, changed, text, half))
+    return cases
+
+
+def score(cases: list[Case]) -> list[tuple[float, bool]]:
+    """(coverage, passes the number/name/negation checks) per case: the threshold applies afterwards."""
+    out = []
+    for case in cases:
+        report = check_support(case.sentence, [case.source], threshold=0.0)
+        worst = min(report.sentences, key=lambda s: (s.supported, s.score), default=None)
+        out.append((worst.score, worst.supported) if worst else (1.0, True))
+    return out
+
+
+def rates(cases: list[Case], scores: list[tuple[float, bool]], threshold: float) -> dict:
+    truth = np.array([not c.supported for c in cases])                # positive class: unsupported
+    flagged = np.array([not (ok and s >= threshold) for s, ok in scores])
+    tp, fp, fn = int(np.sum(truth & flagged)), int(np.sum(~truth & flagged)), int(np.sum(truth & ~flagged))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    false_alarm = fp / max(int(np.sum(~truth)), 1)
+    return {"threshold": threshold, "precision": precision, "recall": recall, "f1": f1,
+            "false_alarm_rate": false_alarm, "n": len(cases)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="source_dir", help="extracted python3.11-doc tree (default: apt-get)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    bench = load_bench("python-faq", source_dir=args.source_dir, distractors=0)
+    cases = build_cases(entry_texts(bench))
+    scores = score(cases)
+    calib = [i for i, c in enumerate(cases) if c.half == "calibration"]
+    held = [i for i, c in enumerate(cases) if c.half == "held-out"]
+    pick = lambda idx: ([cases[i] for i in idx], [scores[i] for i in idx])  # noqa: E731
+    sweep = [rates(*pick(calib), t) for t in THRESHOLDS]
+    chosen = max(sweep, key=lambda r: (round(r["f1"], 4), -r["false_alarm_rate"]))["threshold"]
+    result = {
+        "source": {"package": bench.source.package, "version": bench.source.version,
+                   "deb_sha256": bench.source.deb_sha256, "tree_sha256": bench.source.tree_sha256},
+        "entries": len(bench.questions),
+        "cases": {kind: sum(c.kind == kind for c in cases) for kind in dict.fromkeys(c.kind for c in cases)},
+        "calibration_sweep": sweep,
+        "chosen_threshold": chosen,
+        "default_threshold": DEFAULT_THRESHOLD,
+        "held_out_at_default": rates(*pick(held), DEFAULT_THRESHOLD),
+        "held_out_by_kind_at_default": {
+            kind: sum((scores[i][1] and scores[i][0] >= DEFAULT_THRESHOLD) == cases[i].supported
+                      for i in held if cases[i].kind == kind) / max(1, sum(cases[i].kind == kind for i in held))
+            for kind in dict.fromkeys(c.kind for c in cases)},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return
+    print(f"python-faq {bench.source.version}: {result['entries']} entries, {len(cases)} cases {result['cases']}")
+    print("threshold  precision  recall  f1     false-alarm   (calibration half, positive = unsupported)")
+    for row in sweep:
+        print(f"{row['threshold']:.2f}       {row['precision']:.3f}      {row['recall']:.3f}   {row['f1']:.3f}  "
+              f"{row['false_alarm_rate']:.3f}")
+    held_row = result["held_out_at_default"]
+    print(f"chosen on calibration half: {chosen}; default in code: {DEFAULT_THRESHOLD}")
+    print(f"held-out at default: precision {held_row['precision']:.3f} recall {held_row['recall']:.3f} "
+          f"f1 {held_row['f1']:.3f} false-alarm {held_row['false_alarm_rate']:.3f} (n={held_row['n']})")
+    for kind, accuracy in result["held_out_by_kind_at_default"].items():
+        print(f"  {kind:28s} correct {accuracy:.3f}")
+    print(f"{result['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
