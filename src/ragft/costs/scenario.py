@@ -48,7 +48,8 @@ def validate_inputs(data: dict, origin: str = "inputs") -> CostInputs:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "inputs"
-        raise InputError(f"{origin}: field '{field}': {first['msg']}") from None
+        where = f"--{field.replace('_', '-')}" if origin == "flags" else f"{origin}: field '{field}'"
+        raise InputError(f"{where}: {first['msg'].lower()}, got {first.get('input')!r}") from None
 
 
 def standard_systems(inputs: CostInputs) -> list[SystemSpec]:
@@ -71,6 +72,42 @@ def standard_systems(inputs: CostInputs) -> list[SystemSpec]:
         SystemSpec(name="hybrid", model=ft_model, fine_tuned=True, prompt_tokens=inputs.prompt_tokens,
                    retrieval=retrieval, training=training, **common),
     ]
+
+
+def measure_inputs(
+    inputs: CostInputs,
+    catalog: Catalog,
+    prompts: str | Path | None = None,
+    docs: str | Path | None = None,
+    train: str | Path | None = None,
+) -> tuple[CostInputs, list[str]]:
+    """Replace assumed token counts with ones measured from files; returns the inputs and how each was counted."""
+    from ragft.costs.tokens import counter_for, measure_corpus, measure_prompts, measure_training_set
+
+    update: dict = {}
+    notes: list[str] = []
+
+    def counter(tokenizer: str, what: str):
+        count = counter_for(tokenizer)
+        notes.append(f"{what} counted with {count.method}" + (f" ({count.deviation})" if count.deviation else ""))
+        return count
+
+    if prompts is not None:
+        sample = measure_prompts(prompts, counter(catalog.generation(inputs.model).tokenizer, "prompts"))
+        update["prompt_tokens"] = sample.mean_tokens
+        notes.append(f"prompt tokens {sample.mean_tokens:,.1f} = mean of {sample.prompts} prompts in {sample.path}")
+    if docs is not None:
+        embed = catalog.get("embedding", inputs.embedding_model, "embedding model")
+        corpus = measure_corpus(docs, counter(embed.tokenizer, "corpus"))
+        update["corpus_tokens"] = corpus.tokens
+        notes.append(f"corpus {corpus.tokens:,} tokens in {corpus.files} files under {corpus.path}"
+                     + (f" ({corpus.skipped_files} non-text files skipped)" if corpus.skipped_files else ""))
+    if train is not None:
+        ft = catalog.generation(inputs.ft_model or inputs.model, fine_tuned=True)
+        data = measure_training_set(train, counter(ft.tokenizer, "training examples"))
+        update |= {"examples": data.examples, "example_tokens": data.mean_tokens}
+        notes.append(f"training set {data.examples:,} examples x {data.mean_tokens:,.1f} tokens from {data.path}")
+    return inputs.model_copy(update=update), notes
 
 
 class Scenario(BaseModel):
@@ -295,6 +332,22 @@ def _latency(claims: dict, report: CostReport) -> Finding:
     )
 
 
+def _catalog_monthly(claims: dict, report: CostReport) -> list[Finding]:
+    findings = []
+    for system, key in (("rag", "rag_monthly_at_100k_usd"), ("fine-tuned", "ft_monthly_at_100k_usd")):
+        low, high = _range(claims[key])
+        cost = report.system(system)
+        at_100k = cost.monthly_at(100_000)
+        findings.append(Finding(
+            topic=f"{system} monthly cost at 100k queries (catalog prices)",
+            claim=f"{usd(low)}-{usd(high)} per month",
+            computed=(f"{cost.model}{' fine-tuned' if cost.fine_tuned else ''}: {usd(cost.fixed_monthly_usd)} + "
+                      f"100,000 x {usd(cost.variable_per_query_usd)} = {usd(at_100k)} per month"),
+            holds=low <= at_100k <= high,
+        ))
+    return findings
+
+
 def _catalog_break_even(report: CostReport) -> Finding:
     even = next(e for e in report.break_evens if {e.a, e.b} == {"rag", "fine-tuned"})
     return Finding(topic="break-even (catalog prices)", claim="break-even around 1M queries/month",
@@ -308,7 +361,8 @@ def check_claims(claims: dict, inputs: CostInputs, report: CostReport, catalog: 
         return [
             _break_even_q4(claims), _break_even_table(claims), *_per_query_consistency(claims),
             _per_token(claims, inputs), *_training(claims, inputs, catalog),
-            _premium(claims, catalog), _latency(claims, report), _catalog_break_even(report),
+            _premium(claims, catalog), _latency(claims, report), *_catalog_monthly(claims, report),
+            _catalog_break_even(report),
         ]
     except KeyError as missing:
         raise InputError(f"scenario [claims]: missing claim {missing}") from None
