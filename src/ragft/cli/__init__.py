@@ -19,6 +19,7 @@ app = typer.Typer(
 # Each module defines `register(app)`; keep heavy imports inside the command functions.
 _COMMAND_MODULES = (
     "ragft.cli.advise",
+    "ragft.cli.cost",
     "ragft.cli.demo",
     "ragft.cli.rag",
 )
