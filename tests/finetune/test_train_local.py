@@ -9,6 +9,7 @@ from safetensors.torch import load_file
 
 from ragft.errors import InputError
 from ragft.finetune.manifest import MANIFEST_NAME, verify_adapter
+from ragft.finetune.template import training_pair
 from ragft.finetune.train_local import (
     TrainConfig,
     apply_adapter,
@@ -17,6 +18,8 @@ from ragft.finetune.train_local import (
     measure_seconds_per_step,
     train_lora,
 )
+
+from .tiny_gemma import build_tiny_gemma, build_tokenizer
 
 CONFIG = TrainConfig(r=8, alpha=16, epochs=10, batch_size=3, learning_rate=3e-2, checkpoint_every=4, seed=3)
 
@@ -51,8 +54,6 @@ def test_loss_decreases_on_a_memorisable_dataset(tiny, facts, tmp_path):
 
 
 def test_resume_after_interruption_gives_the_same_adapter_as_an_uninterrupted_run(facts, tmp_path):
-    from conftest import build_tiny_gemma, build_tokenizer
-
     def fresh():
         tokenizer = build_tokenizer()
         return build_tiny_gemma(len(tokenizer)), tokenizer
@@ -90,8 +91,6 @@ def test_resume_refuses_a_checkpoint_made_with_other_hyperparameters(tiny, facts
 
     with pytest.raises(Interrupted):
         train_lora(facts, tmp_path / "a", model=model, tokenizer=tokenizer, config=CONFIG, on_step=crash)
-    from conftest import build_tiny_gemma
-
     with pytest.raises(InputError, match="another config"):
         train_lora(facts, tmp_path / "a", model=build_tiny_gemma(len(tokenizer)), tokenizer=tokenizer,
                    config=CONFIG.model_copy(update={"learning_rate": 1e-3}), resume=True)
@@ -122,10 +121,6 @@ def test_trained_adapter_loads_onto_the_base_and_answers_from_memory(tiny, facts
                           config=CONFIG.model_copy(update={"epochs": 40, "dropout": 0.0,
                                                            "target_modules": every_linear}))
     assert manifest.losses[-1] < 0.05
-    from conftest import build_tiny_gemma
-
-    from ragft.finetune.template import training_pair
-
     loaded = apply_adapter(build_tiny_gemma(len(tokenizer)), tmp_path / "adapter").eval()
     prompt, answer = training_pair(facts[2])
     ids = [tokenizer.bos_token_id] + tokenizer(prompt, add_special_tokens=False)["input_ids"]
