@@ -62,11 +62,39 @@ class BM25Index:
         return self._total_length / len(self) if len(self) else 0.0
 
     def add(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Index texts under ids (an existing id is replaced); big batches go straight to the main segment."""
         self.remove(i for i in ids if i in self._row_of)
+        if len(ids) >= max(self.merge_at, len(self) // 5):
+            self._add_batch(ids, [tokenize(text) for text in texts])
+            return
         for item_id, text in zip(ids, texts):
             self._add_row(item_id, Counter(tokenize(text)))
         if len(self._ids) - self._main_rows >= max(self.merge_at, self._main_rows // 5):
             self.merge()
+
+    def _add_batch(self, ids: Sequence[str], token_lists: list[list[str]]) -> None:
+        from scipy import sparse
+
+        vocab = self.vocab
+        flat = np.fromiter((vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
+                           dtype=np.int64)
+        self._grow("_df", len(vocab))
+        lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.float32)
+        local_rows = np.repeat(np.arange(len(ids)), lengths.astype(np.int64))
+        new = sparse.coo_matrix(
+            (np.ones(flat.shape[0], dtype=np.float32), (local_rows, flat)), shape=(len(ids), max(len(vocab), 1))
+        ).tocsc()
+        new.sum_duplicates()
+        self._df[: len(vocab)] += np.diff(new.indptr)[: len(vocab)]
+        first = len(self._ids)
+        self._grow("_lengths", first + len(ids))
+        self._lengths[first : first + len(ids)] = lengths
+        self._total_length += float(lengths.sum(dtype=np.float64))
+        for offset, item_id in enumerate(ids):
+            self._ids.append(item_id)
+            self._row_of[item_id] = first + offset
+        coo = new.tocoo()
+        self.merge(extra=(coo.row.astype(np.int64) + first, coo.col.astype(np.int64), coo.data))
 
     def _add_row(self, item_id: str, counts: Counter) -> None:
         row = len(self._ids)
@@ -156,11 +184,14 @@ class BM25Index:
         chosen = candidates[top_k(scores[candidates], k)]
         return [(self._ids[row], float(scores[row])) for row in chosen]
 
-    def merge(self) -> None:
-        """Fold the delta into the main segment and drop tombstoned rows (row numbers change)."""
+    def merge(self, extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """Fold the delta (and `extra` (row, term, tf) postings) into the main segment and drop
+        tombstoned rows (row numbers change)."""
         from scipy import sparse
 
         rows, terms, tfs = self._all_postings()
+        if extra is not None:
+            rows, terms, tfs = (np.concatenate([a, b]) for a, b in zip((rows, terms, tfs), extra))
         live = [row for row in range(len(self._ids)) if row not in self._dead]
         renumber = np.full(len(self._ids), -1, dtype=np.int64)
         renumber[live] = np.arange(len(live))
@@ -205,9 +236,7 @@ class BM25Index:
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str], **options) -> "BM25Index":
         index = cls(**options)
-        for item_id, text in zip(ids, texts):
-            index._add_row(item_id, Counter(tokenize(text)))
-        index.merge()
+        index._add_batch(list(ids), [tokenize(text) for text in texts])
         return index
 
     def save(self, path: Path, stamp: str) -> None:

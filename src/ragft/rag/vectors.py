@@ -14,16 +14,11 @@ T = TypeVar("T")
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest finite scores, best first (ties broken by lower index)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if k <= 0 or finite.size == 0:
+    n = scores.shape[0]
+    if k <= 0 or n == 0:
         return np.empty(0, dtype=np.int64)
-    if finite.size < scores.size:
-        candidates = finite
-    else:
-        candidates = np.arange(scores.size)
-    if candidates.size > k:
-        part = np.argpartition(-scores[candidates], k - 1)[:k]
-        candidates = candidates[part]
+    candidates = np.argpartition(scores, n - k)[n - k :] if k < n else np.arange(n)
+    candidates = candidates[np.isfinite(scores[candidates])]
     order = np.lexsort((candidates, -scores[candidates]))
     return candidates[order]
 
@@ -38,6 +33,7 @@ class VectorMatrix(Generic[T]):
         self._payloads: list[T | None] = []
         self._row_of: dict[str, int] = {}
         self._dead: set[int] = set()
+        self.version = 0          # bumped on every change; lets callers cache masks
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -65,6 +61,7 @@ class VectorMatrix(Generic[T]):
             self._ids.append(item_id)
             self._payloads.append(payload)
             self._row_of[item_id] = start + offset
+        self.version += 1
 
     def remove(self, ids: Iterable[str]) -> int:
         removed = 0
@@ -76,6 +73,7 @@ class VectorMatrix(Generic[T]):
                 self._payloads[row] = None
                 self._matrix[row] = 0.0
                 removed += 1
+        self.version += 1
         if len(self._dead) > max(1024, len(self._ids) // 4):
             self._compact()
         return removed
@@ -97,6 +95,9 @@ class VectorMatrix(Generic[T]):
         return np.fromiter(
             (p is not None and predicate(p) for p in self._payloads), dtype=bool, count=len(self._payloads)
         )
+
+    def ids_where(self, keep: np.ndarray) -> set[str]:
+        return {self._ids[row] for row in np.flatnonzero(keep)}
 
     def _reserve(self, rows: int) -> None:
         if rows <= self._matrix.shape[0]:

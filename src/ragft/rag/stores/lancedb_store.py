@@ -109,6 +109,7 @@ class LanceDBStore:
         self._db = None
         self._table = None
         self._matrix: VectorMatrix[Chunk] | None = None
+        self._filters: dict[str, tuple[int, np.ndarray, set[str]]] = {}
         if (self.path / LANCE_DIR).exists():
             self._load()
         elif not create:
@@ -182,9 +183,24 @@ class LanceDBStore:
     ) -> list[tuple[str, float]]:
         if self._matrix is None:
             return []
-        predicate = compile_where(where)
-        keep = None if predicate is None else self._matrix.mask(predicate)
+        keep = self._filter(where)[0] if where else None
         return self._matrix.search(vector, k, keep)
+
+    def filter_ids(self, where: dict[str, Any] | None) -> set[str] | None:
+        """Ids of the chunks `where` keeps (None = no filter); cached until the store changes."""
+        if not where or self._matrix is None:
+            return None if not where else set()
+        return self._filter(where)[1]
+
+    def _filter(self, where: dict[str, Any]) -> tuple[np.ndarray, set[str]]:
+        key = json.dumps(where, sort_keys=True, default=str)
+        cached = self._filters.get(key)
+        if cached is None or cached[0] != self._matrix.version:
+            mask = self._matrix.mask(compile_where(where))
+            if len(self._filters) > 64:
+                self._filters.clear()
+            cached = self._filters[key] = (self._matrix.version, mask, self._matrix.ids_where(mask))
+        return cached[1], cached[2]
 
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         if self._matrix is None:
