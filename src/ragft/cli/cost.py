@@ -39,6 +39,7 @@ def cost(
     corpus_tokens: Optional[float] = typer.Option(None, help="Corpus tokens to index (default: 0)."),
     reindex_fraction: Optional[float] = typer.Option(None, help="Share of the corpus re-indexed per month (default: 0)."),
     tokens_per_s: Optional[float] = typer.Option(None, help="Output tokens per second of one stream."),
+    ft_fixed_monthly: Optional[float] = typer.Option(None, help="Extra fixed $/month of the fine-tuned model (e.g. an always-on GPU)."),
     prompts: Optional[Path] = typer.Option(None, help="Measure prompt tokens from a sample (text, one per line, or JSONL)."),
     docs: Optional[Path] = typer.Option(None, help="Measure corpus tokens from a document folder."),
     train: Optional[Path] = typer.Option(None, help="Measure examples and tokens from a fine-tuning JSONL."),
@@ -62,7 +63,7 @@ def cost(
         chunk_tokens=chunk_tokens, prompt_tokens=prompt_tokens, ft_prompt_tokens=ft_prompt_tokens,
         output_tokens=output_tokens, examples=examples, example_tokens=example_tokens, epochs=epochs,
         retrain_weeks=retrain_weeks, amortize_months=amortize_months, corpus_tokens=corpus_tokens,
-        reindex_fraction=reindex_fraction, tokens_per_s=tokens_per_s,
+        reindex_fraction=reindex_fraction, tokens_per_s=tokens_per_s, ft_fixed_monthly=ft_fixed_monthly,
     ).items() if value is not None}
     catalog = load_catalog(prices or None)
     loaded = load_scenario(scenario) if scenario else None

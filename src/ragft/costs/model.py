@@ -320,7 +320,7 @@ def _cost_assumptions(spec: SystemSpec, gen: GenerationPrice) -> list[str]:
         notes.append(
             f"{row.name}: tokens priced at {row.output_tokens_per_s:,.0f} output / {row.input_tokens_per_s:,.0f} "
             f"input tok/s on a fully used {row.gpu}; an always-on GPU costs {usd(row.gpu_hour_usd * HOURS_PER_MONTH)}"
-            "/month at any volume (add it as extra_fixed_monthly_usd)"
+            "/month at any volume (add it with --ft-fixed-monthly / extra_fixed_monthly_usd)"
         )
     if spec.retrieval and spec.retrieval.corpus_tokens == 0:
         notes.append("corpus size not given: indexing and storage priced at zero")

@@ -40,6 +40,7 @@ class CostInputs(BaseModel):
     retrieval_ms: float = Field(100, ge=0)
     ttft_ms: float = Field(400, ge=0)
     tokens_per_s: float | None = Field(None, gt=0)
+    ft_fixed_monthly: float = Field(0, ge=0, description="e.g. an always-on GPU for a self-hosted model")
 
 
 def validate_inputs(data: dict, origin: str = "inputs") -> CostInputs:
@@ -68,9 +69,9 @@ def standard_systems(inputs: CostInputs) -> list[SystemSpec]:
     return [
         SystemSpec(name="rag", model=inputs.model, prompt_tokens=inputs.prompt_tokens, retrieval=retrieval, **common),
         SystemSpec(name="fine-tuned", model=ft_model, fine_tuned=True, prompt_tokens=ft_prompt,
-                   training=training, **common),
+                   training=training, extra_fixed_monthly_usd=inputs.ft_fixed_monthly, **common),
         SystemSpec(name="hybrid", model=ft_model, fine_tuned=True, prompt_tokens=inputs.prompt_tokens,
-                   retrieval=retrieval, training=training, **common),
+                   retrieval=retrieval, training=training, extra_fixed_monthly_usd=inputs.ft_fixed_monthly, **common),
     ]
 
 
