@@ -9,7 +9,7 @@ from itertools import combinations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ragft.costs.prices import Catalog, GenerationPrice, SelfHostedPrice, load_catalog
+from ragft.costs.prices import Catalog, GenerationPrice, SelfHostedPrice, first_error, load_catalog
 from ragft.errors import InputError
 
 WEEKS_PER_MONTH = 52 / 12
@@ -337,7 +337,7 @@ def break_even(a: SystemCost, b: SystemCost) -> BreakEven:
         if df == 0:
             return BreakEven(a=a.name, b=b.name, volume_per_month=None, cheaper_below=None, cheaper_above=None,
                              reason=f"{a.name} and {b.name} cost the same at every volume")
-        cheap, dear = (a, b) if df > 0 else (b, a)
+        cheap = a if df > 0 else b
         return BreakEven(
             a=a.name, b=b.name, volume_per_month=None, cheaper_below=cheap.name, cheaper_above=cheap.name,
             reason=(f"never: same per-query cost ({usd(a.variable_per_query_usd)}) and {cheap.name} has lower "
@@ -412,6 +412,5 @@ def spec_from_dict(data: dict, origin: str) -> SystemSpec:
     try:
         return SystemSpec.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "system"
-        raise InputError(f"{origin}: field '{field}': {first['msg']}") from None
+        field, problem, _ = first_error(error)
+        raise InputError(f"{origin}: field '{field}': {problem}") from None

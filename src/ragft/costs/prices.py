@@ -147,6 +147,14 @@ class Catalog(BaseModel):
         )
 
 
+def first_error(error: ValidationError) -> tuple[str, str, object]:
+    """The field, problem and given value of a validation error's first complaint, for one-line messages."""
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "value"
+    problem = "missing column" if first["type"] == "missing" else first["msg"].lower()
+    return field, problem, first.get("input")
+
+
 def _unknown(what: str, name: str, names: list[str]) -> NotFoundError:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -174,9 +182,7 @@ def _parse(data: dict, origin: str, default_confidence: str) -> dict[str, dict[s
             try:
                 row = model.model_validate(table_row)
             except ValidationError as error:
-                first = error.errors()[0]
-                field = ".".join(str(p) for p in first["loc"]) or "row"
-                problem = "missing column" if first["type"] == "missing" else first["msg"]
+                field, problem, _ = first_error(error)
                 raise InputError(f"{origin}: {label}: field '{field}': {problem}") from None
             table[row.name] = row
         parsed[section] = table

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ragft.costs.model import (
     CostReport, RetrievalSpec, SystemSpec, TrainingSpec, estimate, spec_from_dict, usd,
 )
-from ragft.costs.prices import Catalog, load_catalog
+from ragft.costs.prices import Catalog, first_error, load_catalog
 from ragft.errors import InputError, NotFoundError
 
 
@@ -47,10 +47,9 @@ def validate_inputs(data: dict, origin: str = "inputs") -> CostInputs:
     try:
         return CostInputs.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "inputs"
+        field, problem, given = first_error(error)
         where = f"--{field.replace('_', '-')}" if origin == "flags" else f"{origin}: field '{field}'"
-        raise InputError(f"{where}: {first['msg'].lower()}, got {first.get('input')!r}") from None
+        raise InputError(f"{where}: {problem}, got {given!r}") from None
 
 
 def standard_systems(inputs: CostInputs) -> list[SystemSpec]:
