@@ -68,6 +68,7 @@ def test_bm25_after_incremental_adds_and_removes_equals_a_fresh_build():
 def test_bm25_keep_restricts_candidates():
     index = BM25Index.build(list(CORPUS), list(CORPUS.values()))
     assert [i for i, _ in index.search("immutable", 10, keep=lambda i: i != "b")] == ["d"]
+    assert [i for i, _ in index.search("immutable", 10, keep={"b", "c", "gone"})] == ["b"]
 
 
 def test_bm25_saved_file_loads_back_only_with_its_stamp(tmp_path):

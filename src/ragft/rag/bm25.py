@@ -174,13 +174,18 @@ class BM25Index:
             yield np.asarray(delta[0], dtype=np.int64), np.asarray(delta[1], dtype=np.float32)
 
     def search(
-        self, query: str, k: int, keep: Callable[[str], bool] | None = None
+        self, query: str, k: int, keep: Callable[[str], bool] | set[str] | frozenset[str] | None = None
     ) -> list[tuple[str, float]]:
-        """Best k (id, score) with a positive score; `keep(id)` restricts the candidates."""
+        """Best k (id, score) with a positive score; `keep` (a set of ids or a predicate on the id)
+        restricts the candidates."""
         scores = self.scores(query)
-        candidates = np.flatnonzero(scores > 0)
-        if keep is not None:
-            candidates = np.array([r for r in candidates if keep(self._ids[r])], dtype=np.int64)
+        if isinstance(keep, (set, frozenset)):
+            rows = np.fromiter((self._row_of[i] for i in keep if i in self._row_of), dtype=np.int64)
+            candidates = rows[scores[rows] > 0]
+        else:
+            candidates = np.flatnonzero(scores > 0)
+            if keep is not None:
+                candidates = np.array([r for r in candidates if keep(self._ids[r])], dtype=np.int64)
         chosen = candidates[top_k(scores[candidates], k)]
         return [(self._ids[row], float(scores[row])) for row in chosen]
 

@@ -362,9 +362,13 @@ class Index:
         *,
         rrf_k: float | None = None,
         weights: dict[str, float] | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Top-k chunks for `query` by hybrid (RRF of dense + BM25), dense or BM25 ranking."""
-        hits, _, _ = self._retrieve(query, k, mode, where, None, rrf_k=rrf_k, weights=weights)
+        """Top-k chunks for `query` by hybrid (RRF of dense + BM25), dense or BM25 ranking.
+
+        `where` filters on doc_id/title/source/metadata (see ragft.rag.filters); `rrf_k`/`weights` override
+        the index's SearchConfig; `query_vector` skips embedding the query (batch evaluation)."""
+        hits, _, _ = self._retrieve(query, k, mode, where, query_vector, rrf_k=rrf_k, weights=weights)
         return hits
 
     def _retrieve(self, query, k, mode, where, vector, rrf_k=None, weights=None):

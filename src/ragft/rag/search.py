@@ -93,7 +93,7 @@ def _keep_ids(store: Store, where: dict[str, Any] | None):
         return None
     filter_ids = getattr(store, "filter_ids", None)      # optional fast path (cached id set)
     if filter_ids is not None:
-        return filter_ids(where).__contains__
+        return filter_ids(where)
 
     def keep(chunk_id: str) -> bool:
         found = store.get([chunk_id])

@@ -1,0 +1,74 @@
+"""Retrieval quality of dense, BM25 and hybrid search on the Python FAQ (Debian python3.11-doc).
+
+Questions are the FAQ question headings; the relevant document is that entry's answer text without its
+heading; Python library/tutorial/howto/reference pages are distractors (corpus built by
+`ragft.evaluate.benches`). Scores are nDCG@10 and recall@10 over the top 10 chunks (`score_retrieval`).
+
+    python benchmarks/bench_retrieval_quality.py [--source-dir DIR] [--distractors 300] [--embedder minilm] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+
+import numpy as np
+
+from ragft.evaluate.benches import load_bench
+from ragft.evaluate.metrics import score_retrieval
+from ragft.rag.engine import Index
+
+MODES = ("dense", "bm25", "hybrid")
+
+
+def evaluate(index: Index, questions, k: int = 10) -> dict[str, dict[str, float]]:
+    vectors = index.embedder.embed([q.question for q in questions])
+    results = {}
+    for mode in MODES:
+        ndcg, recall, mrr = [], [], []
+        for question, vector in zip(questions, vectors):
+            hits = index.search(question.question, k=k, mode=mode, query_vector=vector)
+            scores = score_retrieval(hits, question.relevant_ids, k=k)
+            ndcg.append(scores.ndcg_at_10)
+            recall.append(scores.recall_at_k)
+            mrr.append(scores.mrr)
+        results[mode] = {"ndcg@10": round(float(np.mean(ndcg)), 4), "recall@10": round(float(np.mean(recall)), 4),
+                         "mrr": round(float(np.mean(mrr)), 4)}
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source-dir", help="an extracted python3.11-doc tree (default: apt-get download)")
+    parser.add_argument("--distractors", type=int, default=300)
+    parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    bench = load_bench("python-faq", source_dir=args.source_dir, distractors=args.distractors)
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        with Index.open(folder, embedder=args.embedder, embedding_cache=False) as index:
+            report = index.sync([bench.corpus_dir], root=bench.corpus_dir, progress=not args.json)
+            index_s = time.perf_counter() - start
+            results = evaluate(index, bench.questions)
+    summary = {
+        "bench": bench.name, "package": f"{bench.source.package} {bench.source.version}",
+        "questions": len(bench.questions), "documents": bench.documents, "distractors": bench.distractors,
+        "chunks": report.chunks_total, "embedder": args.embedder, "index_s": round(index_s, 1),
+        "results": results,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    print(f"{summary['package']}: {summary['questions']} questions, {summary['documents']} documents "
+          f"({summary['distractors']} distractors), {summary['chunks']} chunks, embedder {args.embedder}, "
+          f"indexed in {summary['index_s']} s")
+    print("| mode | nDCG@10 | recall@10 | MRR |")
+    print("|---|---|---|---|")
+    for mode, scores in results.items():
+        print(f"| {mode} | {scores['ndcg@10']:.3f} | {scores['recall@10']:.3f} | {scores['mrr']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
