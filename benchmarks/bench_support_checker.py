@@ -6,7 +6,10 @@ Supported cases: sentences of each FAQ answer checked against their own entry, v
 against their own entry. Entries are split in two halves: the threshold is chosen on the even-numbered
 entries (best F1 for flagging unsupported sentences) and precision/recall are reported on the odd ones.
 
-    python benchmarks/bench_support_checker.py [--from DIR] [--json]
+    python benchmarks/bench_support_checker.py [--bench python-faq|debian-faq] [--from DIR] [--json]
+
+The threshold in ragft.rag.grounding comes from the python-faq run; the debian-faq run checks that it
+transfers to another corpus and writing style.
 """
 from __future__ import annotations
 
@@ -137,11 +140,12 @@ def rates(cases: list[Case], scores: list[tuple[float, bool]], threshold: float)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="source_dir", help="extracted python3.11-doc tree (default: apt-get)")
+    parser.add_argument("--bench", default="python-faq", help="python-faq (calibration) or debian-faq (transfer)")
+    parser.add_argument("--from", dest="source_dir", help="extracted package tree (default: apt-get)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    bench = load_bench("python-faq", source_dir=args.source_dir, distractors=0)
+    bench = load_bench(args.bench, source_dir=args.source_dir, distractors=0)
     cases = build_cases(entry_texts(bench))
     scores = score(cases)
     calib = [i for i, c in enumerate(cases) if c.half == "calibration"]
@@ -168,7 +172,7 @@ def main() -> None:
         json.dump(result, sys.stdout, indent=2)
         print()
         return
-    print(f"python-faq {bench.source.version}: {result['entries']} entries, {len(cases)} cases {result['cases']}")
+    print(f"{bench.name} {bench.source.version}: {result['entries']} entries, {len(cases)} cases {result['cases']}")
     print("threshold  precision  recall  f1     false-alarm   (calibration half, positive = unsupported)")
     for row in sweep:
         print(f"{row['threshold']:.2f}       {row['precision']:.3f}      {row['recall']:.3f}   {row['f1']:.3f}  "
