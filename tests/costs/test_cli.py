@@ -61,3 +61,19 @@ def test_price_file_missing_a_column_is_one_line_naming_file_and_field(capsys, t
     code, _, err = run(capsys, "cost", "--prices", str(path))
     assert code == 1
     assert f"{path}: [[vector_db]] #1 (db): field 'per_1m_queries_usd': missing column" in err
+
+
+def test_measured_inputs_from_files_drive_the_estimate(capsys, tmp_path, price_file):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(" ".join(["hello world"] * 500))  # cl100k: "hello" + 999 x " world"|" hello" = 1,000
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"prompt": "hello world", "completion": "hello world"}) + "\n")
+    code, out, _ = run(capsys, "cost", "--prices", str(price_file), "--model", "chat-a", "--embedding-model",
+                       "embed-a", "--docs", str(docs), "--train", str(train), "--epochs", "1", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["inputs"]["corpus_tokens"] == 1000
+    ft = next(s for s in data["report"]["systems"] if s["name"] == "fine-tuned")
+    assert ft["training_run_usd"] == pytest.approx(1 * 4 * 1 * 10.0 / 1e6)  # 1 example x 4 tokens x $10/1M
+    assert any("training set 1 examples" in note for note in data["report"]["assumptions"])

@@ -1,6 +1,7 @@
 """`ragft cost`: price RAG, fine-tuned and hybrid systems, solve break-evens, list the price catalog."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -69,7 +70,8 @@ def cost(
     loaded = load_scenario(scenario) if scenario else None
     base = loaded.inputs.model_dump() if loaded else CostInputs().model_dump()
     inputs = validate_inputs({**base, **given}, "flags")
-    inputs, notes = measure_inputs(inputs, catalog, prompts=prompts, docs=docs, train=train)
+    with _file_progress(docs is not None) as progress:
+        inputs, notes = measure_inputs(inputs, catalog, prompts=prompts, docs=docs, train=train, progress=progress)
     systems = [*standard_systems(inputs), *(loaded.extra_systems if loaded else [])]
     report = estimate(systems, inputs.volume, catalog, assumptions=notes)
     findings = check_claims(loaded.claims, inputs, report, catalog) if loaded and loaded.claims else []
@@ -87,6 +89,21 @@ def cost(
         _print_findings(findings)
     for path in charts:
         console.print(f"chart: {path}")
+
+
+@contextmanager
+def _file_progress(enabled: bool):
+    """A rich bar over the document files being counted (transient; stderr)."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress
+
+    from ragft.cli.output import err_console
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("counting corpus tokens", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @cost_app.command("prices")

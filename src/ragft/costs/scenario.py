@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -80,6 +81,7 @@ def measure_inputs(
     prompts: str | Path | None = None,
     docs: str | Path | None = None,
     train: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[CostInputs, list[str]]:
     """Replace assumed token counts with ones measured from files; returns the inputs and how each was counted."""
     from ragft.costs.tokens import counter_for, measure_corpus, measure_prompts, measure_training_set
@@ -98,7 +100,7 @@ def measure_inputs(
         notes.append(f"prompt tokens {sample.mean_tokens:,.1f} = mean of {sample.prompts} prompts in {sample.path}")
     if docs is not None:
         embed = catalog.get("embedding", inputs.embedding_model, "embedding model")
-        corpus = measure_corpus(docs, counter(embed.tokenizer, "corpus"))
+        corpus = measure_corpus(docs, counter(embed.tokenizer, "corpus"), progress)
         update["corpus_tokens"] = corpus.tokens
         notes.append(f"corpus {corpus.tokens:,} tokens in {corpus.files} files under {corpus.path}"
                      + (f" ({corpus.skipped_files} non-text files skipped)" if corpus.skipped_files else ""))

@@ -165,19 +165,28 @@ def _is_text(path: Path) -> bool:
     return bool(suffixes) and suffixes[-1].lower() in TEXT_SUFFIXES
 
 
-def measure_corpus(folder: str | Path, counter: TokenCounter) -> CorpusSize:
-    """Tokens to embed when indexing every text file under `folder` (.gz read through; others skipped)."""
+def measure_corpus(
+    folder: str | Path, counter: TokenCounter, progress: Callable[[int, int], None] | None = None
+) -> CorpusSize:
+    """Tokens to embed when indexing every text file under `folder` (.gz read through; others skipped).
+
+    `progress(done, total)` is called after each text file."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotFoundError(f"document folder {folder} does not exist")
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    texts = [_read_text(p) for p in files if _is_text(p)]
+    texts = [p for p in files if _is_text(p)]
     if not texts:
         raise InputError(f"{folder}: no text files ({', '.join(sorted(TEXT_SUFFIXES))}, optionally .gz)")
-    return CorpusSize(
-        path=str(folder), files=len(texts), skipped_files=len(files) - len(texts),
-        characters=sum(map(len, texts)), tokens=sum(map(counter.count, texts)), method=counter.method,
-    )
+    characters = tokens = 0
+    for done, path in enumerate(texts, start=1):
+        text = _read_text(path)
+        characters += len(text)
+        tokens += counter.count(text)
+        if progress:
+            progress(done, len(texts))
+    return CorpusSize(path=str(folder), files=len(texts), skipped_files=len(files) - len(texts),
+                      characters=characters, tokens=tokens, method=counter.method)
 
 
 def _message_content(path: Path, number: int, message: object) -> str:
