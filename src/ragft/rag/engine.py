@@ -573,7 +573,7 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
     recorded = meta.get("embedder")
     if embedder is None:
         embedder = recorded or DEFAULT_EMBEDDER
-    label = embedder if isinstance(embedder, str) else embedder.name
+    label = embedder if isinstance(embedder, str) else _registry_name(embedder)
     if recorded and label != recorded:
         raise IndexMismatchError(
             f"index at {path} was built with embedder {recorded}; rebuild with --rebuild or use --embedder {recorded}"
@@ -588,6 +588,17 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
             f"{embedder.name} ({embedder.dim} dims); rebuild with --rebuild or use the embedder it was built with"
         )
     return (_with_embedding_cache(embedder, path) if cache else embedder), label
+
+
+def _registry_name(embedder) -> str:
+    """The registry name of an Embedder instance: the part of its name before ':' when registered."""
+    from ragft.rag.embedders.base import EMBEDDERS, _BACKENDS
+    import importlib
+
+    for module in _BACKENDS:
+        importlib.import_module(module)
+    head = embedder.name.split(":", 1)[0]
+    return head if head in EMBEDDERS.names() else embedder.name
 
 
 def _with_embedding_cache(embedder, path: Path):

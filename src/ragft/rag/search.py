@@ -17,6 +17,17 @@ from ragft.rag.filters import compile_where
 from ragft.rag.stores.base import Store
 
 MODES = ("hybrid", "dense", "bm25")
+_PARALLEL_FROM = 20_000
+_EXECUTOR = None
+
+
+def _executor():
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragft-bm25")
+    return _EXECUTOR
 
 
 @dataclass(frozen=True)
@@ -72,13 +83,21 @@ def search(
     if k < 1:
         raise InputError(f"k: must be at least 1, got {k}")
     depth = k if mode != "hybrid" else max(k, config.candidates)
+    if mode != "bm25" and query_vector is None:
+        raise InputError(f"mode {mode!r} needs a query vector (an embedder)")
     rankings: dict[str, list[tuple[str, float]]] = {}
-    if mode in ("dense", "hybrid"):
-        if query_vector is None:
-            raise InputError(f"mode {mode!r} needs a query vector (an embedder)")
-        rankings["dense"] = store.dense_search(query_vector, depth, where)
+    lexical = None
     if mode in ("bm25", "hybrid"):
-        rankings["bm25"] = bm25.search(query, depth, _keep_ids(store, where))
+        keep = _keep_ids(store, where)
+        if mode == "hybrid" and len(bm25) >= _PARALLEL_FROM:
+            # The dense product is memory-bound numpy that releases the GIL: score BM25 meanwhile.
+            lexical = _executor().submit(bm25.search, query, depth, keep)
+        else:
+            rankings["bm25"] = bm25.search(query, depth, keep)
+    if mode in ("dense", "hybrid"):
+        rankings["dense"] = store.dense_search(query_vector, depth, where)
+    if lexical is not None:
+        rankings["bm25"] = lexical.result()
     if mode != "hybrid":
         ranked = [(i, s, {mode: s}) for i, s in rankings[mode]]
     else:
