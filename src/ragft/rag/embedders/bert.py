@@ -79,14 +79,16 @@ class Bert:
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """ids, mask: int arrays (batch, length); returns float32 (batch, length, hidden)."""
-        x = self.embed_tokens(ids)
+        batch, length = ids.shape
+        # Dense layers run on one (batch*length, hidden) matrix: a single large GEMM, not one per text.
+        x = self.embed_tokens(ids).reshape(batch * length, self.hidden)
         bias = np.where(mask[:, None, None, :] > 0, np.float32(0.0), _MASKED).astype(np.float32)
         for layer in self.layers:
-            x = self._layer(layer, x, bias)
-        return x
+            x = self._layer(layer, x, bias, batch, length)
+        return x.reshape(batch, length, self.hidden)
 
-    def _layer(self, layer: _Layer, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        batch, length, hidden = x.shape
+    def _layer(self, layer: _Layer, x: np.ndarray, bias: np.ndarray, batch: int, length: int) -> np.ndarray:
+        hidden = self.hidden
         head_dim = hidden // self.heads
         qkv = np.matmul(x, layer.qkv_w)
         qkv += layer.qkv_b
@@ -95,7 +97,7 @@ class Bert:
         q *= np.float32(1.0 / math.sqrt(head_dim))
         scores = np.matmul(q, k.transpose(0, 1, 3, 2))
         scores += bias
-        context = np.matmul(_softmax(scores), v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
+        context = np.matmul(_softmax(scores), v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
         attn = np.matmul(context, layer.out_w)
         attn += layer.out_b
         attn += x
