@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "ragft.cli.cost",
     "ragft.cli.demo",
     "ragft.cli.evaluate",
+    "ragft.cli.finetune",
     "ragft.cli.rag",
 )
 

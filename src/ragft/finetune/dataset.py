@@ -37,7 +37,9 @@ class Example:
 
     @property
     def where(self) -> str:
-        return f"{self.source}:{self.line}" if self.source else "<generated>"
+        if not self.source:
+            return "<generated>"
+        return f"{self.source}:{self.line}" if self.line else self.source
 
     def key(self) -> str:
         return self.group or normalize(self.prompt)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -124,6 +125,11 @@ def _error_message(response: Any) -> str:
         return str(error.get("message") or error)[:300]
     except (ValueError, AttributeError):
         return response.text[:300] or response.reason_phrase
+
+
+def catalog_model_name(model: str) -> str:
+    """A dated snapshot name (gpt-4.1-mini-2025-04-14) to its catalog row name (gpt-4.1-mini)."""
+    return re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model)
 
 
 class JobsLedger:
