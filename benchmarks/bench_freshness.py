@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 
 import numpy as np
 
-from ragft.evaluate.benches import load_bench
+from bench_retrieval_quality import bench_index_dir
+from ragft.evaluate.benches import DEFAULT_DISTRACTORS, load_bench
 from ragft.rag.document import Document
 from ragft.rag.engine import Index
 
@@ -44,10 +44,13 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     bench = load_bench("python-faq", source_dir=args.source_dir)
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        with Index.open(folder, embedder=args.embedder, embedding_cache=False) as index:
-            index.sync([bench.corpus_dir], root=bench.corpus_dir, progress=not args.json)
-            index.search("warm up", k=1)
+    # No embedding cache: each new document must really be embedded inside the timed add().
+    with Index.open(bench_index_dir(args.embedder, DEFAULT_DISTRACTORS), embedder=args.embedder,
+                    embedding_cache=False) as index:
+        index.sync([bench.corpus_dir], root=bench.corpus_dir, progress=not args.json)
+        index.search("warm up", k=1)
+        added_ids = []
+        try:
             for trial in range(args.trials):
                 doc, question = new_fact(trial, rng)
                 start = time.perf_counter()
@@ -55,9 +58,12 @@ def main() -> None:
                 added = time.perf_counter()
                 hits = index.search(question, k=1)
                 done = time.perf_counter()
+                added_ids.append(doc.id)
                 rows.append({"add_s": added - start, "search_s": done - added, "total_s": done - start,
                              "found_first": bool(hits) and hits[0].chunk.doc_id == doc.id})
             chunks = index.store.count()
+        finally:
+            index.remove(added_ids)      # leave the shared bench index as the corpus alone
     totals = np.array([r["total_s"] for r in rows])
     summary = {
         "trials": len(rows), "index_chunks": chunks, "embedder": args.embedder, "seed": SEED,

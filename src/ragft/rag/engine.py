@@ -282,7 +282,8 @@ class Index:
 
     def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport) -> None:
         known = [d.id for d in docs if d.id in self.meta["documents"]]
-        report.chunks_removed += self._delete_documents(known)
+        # Every doc id, not just the known ones: a run interrupted before its meta write left chunks behind.
+        report.chunks_removed += self._delete_documents([d.id for d in docs])
         vectors = self._embed([c.text for c in chunks])
         self.store.upsert(chunks, vectors)
         self.bm25.add([c.id for c in chunks], [_bm25_text(c) for c in chunks])
@@ -303,8 +304,7 @@ class Index:
     def _delete_documents(self, doc_ids: Sequence[str]) -> int:
         if not doc_ids:
             return 0
-        wanted = set(doc_ids)
-        chunk_ids = [c.id for c in self.store.chunks() if c.doc_id in wanted]
+        chunk_ids = _chunk_ids_of(self.store, doc_ids)
         removed = self.store.delete_documents(doc_ids)
         self.bm25.remove(chunk_ids)
         self._bm25_dirty = True
@@ -608,6 +608,13 @@ def _with_embedding_cache(embedder, path: Path):
         return embedder
     path.mkdir(parents=True, exist_ok=True)
     return CachedEmbedder(embedder, path / EMBEDDING_CACHE_FILE)
+
+
+def _chunk_ids_of(store, doc_ids: Sequence[str]) -> list[str]:
+    if hasattr(store, "chunk_ids"):             # optional fast path of the embedded store
+        return store.chunk_ids(doc_ids)
+    wanted = set(doc_ids)
+    return [c.id for c in store.chunks() if c.doc_id in wanted]
 
 
 def _bm25_stamp(meta: dict[str, Any]) -> str:

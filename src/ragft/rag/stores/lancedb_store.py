@@ -110,6 +110,7 @@ class LanceDBStore:
         self._table = None
         self._matrix: VectorMatrix[Chunk] | None = None
         self._filters: dict[str, tuple[int, np.ndarray, set[str]]] = {}
+        self._by_doc: dict[str, set[str]] = {}
         if (self.path / LANCE_DIR).exists():
             self._load()
         elif not create:
@@ -136,6 +137,8 @@ class LanceDBStore:
         chunks, vectors = _from_arrow(self._table.to_arrow())
         self._matrix = VectorMatrix(vectors.shape[1], capacity=len(chunks) + 1024)
         self._matrix.add([c.id for c in chunks], vectors, chunks)
+        for chunk in chunks:
+            self._by_doc.setdefault(chunk.doc_id, set()).add(chunk.id)
 
     def _ensure_dim(self, dim: int) -> None:
         if self._matrix is None:
@@ -163,17 +166,25 @@ class LanceDBStore:
         existing = [c.id for c in chunks if c.id in self._matrix]
         for start in range(0, len(existing), _DELETE_BATCH):
             table.delete(f"id IN ({_sql_list(existing[start:start + _DELETE_BATCH])})")
+        for chunk_id in existing:
+            old = self._matrix.payload(chunk_id)
+            self._by_doc.get(old.doc_id, set()).discard(chunk_id)
         table.add(_to_arrow(chunks, vectors, vectors.shape[1]))
         self._matrix.add([c.id for c in chunks], vectors, list(chunks))
+        for chunk in chunks:
+            self._by_doc.setdefault(chunk.doc_id, set()).add(chunk.id)
+
+    def chunk_ids(self, doc_ids: Iterable[str]) -> list[str]:
+        """Ids of the chunks of these documents (in no particular order)."""
+        return [chunk_id for doc_id in doc_ids for chunk_id in self._by_doc.get(doc_id, ())]
 
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
-        wanted = set(doc_ids)
-        if self._matrix is None or not wanted:
+        ids = sorted({doc_id for doc_id in doc_ids if self._by_doc.get(doc_id)})
+        if self._matrix is None or not ids:
             return 0
-        doomed = [c.id for c in self._matrix.payloads() if c.doc_id in wanted]
-        if not doomed:
-            return 0
-        ids = sorted(wanted)
+        doomed = self.chunk_ids(ids)
+        for doc_id in ids:
+            del self._by_doc[doc_id]
         for start in range(0, len(ids), _DELETE_BATCH):
             self._table.delete(f"doc_id IN ({_sql_list(ids[start:start + _DELETE_BATCH])})")
         return self._matrix.remove(doomed)
