@@ -1,0 +1,96 @@
+"""Loading source files into Documents: bytes checked and decoded here, one module per format."""
+from __future__ import annotations
+
+import hashlib
+
+from ragft.errors import InputError
+from ragft.rag.discovery import SUPPORTED_SUFFIXES, SourceFile, discover, format_of
+from ragft.rag.document import Document
+
+__all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "format_of", "load", "load_all"]
+
+
+def load(source: SourceFile) -> list[Document]:
+    """The documents in one file (one per file; one per record for JSONL); InputError naming the file if
+    it is unreadable, empty, binary, not UTF-8, a damaged or encrypted PDF, or has a malformed JSONL line."""
+    kind = source.format
+    if kind is None:
+        raise InputError(f"{source.path}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    data = _read(source)
+    if kind == "pdf":
+        from ragft.rag.loaders.pdf import pdf_to_text
+
+        text, title, pages = pdf_to_text(source.path, data)
+        return [_document(source, data, text, title, kind, [], pages=pages)]
+    text = _decode(source, data)
+    if kind == "jsonl":
+        from ragft.rag.loaders.jsonl import jsonl_documents
+
+        return jsonl_documents(source.path, source.doc_id, text)
+    if kind == "html":
+        from ragft.rag.loaders.html import html_to_text
+
+        text, title, headings = html_to_text(text)
+        if not text.strip():
+            raise InputError(f"{source.path}: HTML page has no visible text; remove it or check its markup")
+        return [_document(source, data, text, title, kind, headings)]
+    from ragft.rag.loaders import markup
+
+    title = ""
+    if kind == "markdown":
+        text, title = markup.split_front_matter(text)
+        headings = markup.markdown_headings(text)
+    else:
+        headings = markup.rst_headings(text) if kind == "rst" else []
+    return [_document(source, data, text, title, kind, headings)]
+
+
+def load_all(sources: list[SourceFile]) -> list[Document]:
+    """Every document of every source, in order."""
+    return [document for source in sources for document in load(source)]
+
+
+def _read(source: SourceFile) -> bytes:
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{source.path}: cannot read ({exc.strerror or exc}); check the path and permissions") from None
+    if not data.strip():
+        raise InputError(f"{source.path}: file is empty; add text or remove it")
+    return data
+
+
+def _decode(source: SourceFile, data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{source.path}: text is UTF-16; re-save it as UTF-8")
+    if b"\x00" in data:
+        raise InputError(f"{source.path}: looks binary (contains NUL bytes), not {source.format} text; remove it or fix its suffix")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source.path}: invalid UTF-8 at byte {exc.start}; re-save it as UTF-8") from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError(f"{source.path}: file is empty; add text or remove it")
+    return text
+
+
+def _document(source: SourceFile, data: bytes, text: str, title: str, kind: str,
+              headings: list[dict], **extra) -> Document:
+    title = title or (headings[0]["title"] if headings else "") or _stem(source)
+    return Document(
+        id=source.doc_id,
+        text=text,
+        title=title,
+        source=str(source.path),
+        content_hash=hashlib.sha256(data).hexdigest(),
+        metadata={"format": kind, "headings": headings, **extra},
+    )
+
+
+def _stem(source: SourceFile) -> str:
+    name = source.path.name
+    for suffix in (".rst.txt", *SUPPORTED_SUFFIXES):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
