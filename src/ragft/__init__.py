@@ -10,11 +10,12 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# The advise package shares its name with its main function: bind the function eagerly, after the package
+# import (which would otherwise leave `ragft.advise` pointing at the package). advise is light (pydantic only).
+from ragft.advise import Measurements, Profile, Verdict, advise  # noqa: E402
+
 _EXPORTS = {
     "RagftError": "ragft.errors",
-    "advise": "ragft.advise",
-    "Profile": "ragft.advise",
-    "Verdict": "ragft.advise",
     "Index": "ragft.rag.engine",
 }
 
@@ -26,4 +27,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "Measurements", "Profile", "Verdict", "advise"])
