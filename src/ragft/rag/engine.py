@@ -116,31 +116,36 @@ class Index:
         search_config: SearchConfig | None = None,
         cache_threshold: float | None = 0.95,
         embedding_cache: bool = True,
+        store: str | None = None,
     ) -> "Index":
         """Open (or create) the index at `path`.
 
         `embedder`: a registry name or an Embedder; None = the one the index was built with (new: minilm).
         `chunk_tokens`/`overlap`: None = as recorded (new: 200/32). An index built with another embedder or
         chunking raises IndexMismatchError; `rebuild=True` wipes it first. `cache_threshold=None` turns
-        near-duplicate answer caching off (exact matches are still served)."""
+        near-duplicate answer caching off (exact matches are still served). `store`: a store location
+        (e.g. a pgvector/qdrant URL) instead of the embedded LanceDB in `path`; BM25 and caches stay in `path`."""
         from ragft.rag.stores import open_store
 
         path = Path(path)
         if rebuild:
             _wipe(path)
-        exists = (path / "meta.json").exists()
-        if not exists and not create:
+        store = open_store(store or str(path))
+        meta = store.read_meta()
+        if rebuild and meta:                     # a remote store: empty it through the protocol
+            store.delete_documents({c.doc_id for c in store.chunks()})
+            meta = {}
+        if not meta and not create:
             raise NotFoundError(f"no index at {path}: run `ragft index DIR` first")
-        store = open_store(str(path), create=True)
-        meta = store.read_meta() if exists else {}
         chunking = _chunking(meta, path, chunk_tokens, overlap)
         embedder, label = _resolve_embedder(meta, path, embedder, embedding_cache)
         if not meta:
             meta = _new_meta(embedder, label, chunking)
             store.write_meta(meta)
-        if store.count() and store.dim != embedder.dim:
+        stored_dim = getattr(store, "dim", None)
+        if store.count() and stored_dim is not None and stored_dim != embedder.dim:
             raise IndexMismatchError(
-                f"index at {path} holds {store.dim}-dimensional vectors but embedder {embedder.name} "
+                f"index at {path} holds {stored_dim}-dimensional vectors but embedder {embedder.name} "
                 f"gives {embedder.dim}; rebuild with --rebuild"
             )
         bm25 = _open_bm25(path, store, meta)
@@ -204,7 +209,7 @@ class Index:
                     pending = []
             self._write_sources(pending, report)
         if report.changed:
-            self.store.compact()
+            getattr(self.store, "compact", lambda: None)()
         self._save_bm25_if_dirty()
         return self._finish(report, started)
 
