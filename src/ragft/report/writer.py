@@ -1,0 +1,46 @@
+"""Writing a run's report files (report.html, report.md) atomically into a folder."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from ragft.errors import InputError
+from ragft.report.content import build_content
+from ragft.report.run import load_run
+
+FORMATS = {"html": "report.html", "md": "report.md"}
+
+
+def write_report(run_path: str | Path, out: str | Path | None = None, formats: Iterable[str] = ("html", "md")) -> list[Path]:
+    """Render the run at `run_path` into `out` (default: the run folder); returns the written paths."""
+    from ragft.report.html import render_html
+    from ragft.report.markdown import render_markdown
+
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise InputError(f"--format {','.join(unknown) or '(empty)'} is not known: use html, md or html,md")
+    run = load_run(run_path)
+    content = build_content(run)
+    folder = Path(out) if out is not None else run.path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"--out {folder}: cannot create it ({error.strerror})") from None
+    renderers = {"html": render_html, "md": render_markdown}
+    return [_write_atomic(folder / FORMATS[f], renderers[f](content)) for f in formats]
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    return path

@@ -1,0 +1,27 @@
+"""The Markdown twin carries the same verdict, table and sources, with document text escaped."""
+from __future__ import annotations
+
+import html
+
+from ragft.report.markdown import md_text
+from report.sample_run import IMG, SCRIPT
+
+
+def test_markdown_has_the_verdict_table_and_every_source(run, markdown_text):
+    assert f"**{md_text(run.verdict.label)}**" in markdown_text
+    for row in run.table.rows:
+        assert md_text(row.label) in markdown_text
+    for source in {s for system in run.cost.systems for s in system.sources}:
+        assert md_text(source) in markdown_text
+
+
+def test_markdown_escapes_html_and_table_pipes(markdown_text):
+    assert SCRIPT not in markdown_text and "<img" not in markdown_text
+    assert "&lt;script&gt;" in markdown_text
+    assert md_text("a | b") == "a \\| b"
+    assert md_text('<b onclick="x">') == html.escape('<b onclick="x">', quote=False)
+
+
+def test_markdown_marks_the_winner_with_a_star(run, markdown_text):
+    row = next(line for line in markdown_text.splitlines() if line.startswith("| Cost per 1k queries"))
+    assert row.count("★") == 1 and "**$0.1125** ★" in row

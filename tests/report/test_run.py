@@ -1,0 +1,47 @@
+"""Reading run folders: missing and malformed files fail with one line naming the file."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ragft.errors import InputError, NotFoundError
+from ragft.report import list_runs, load_run, run_path
+
+
+def test_a_folder_without_a_table_is_not_a_run(tmp_path):
+    (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(NotFoundError, match="no table.json"):
+        load_run(tmp_path)
+
+
+def test_a_table_of_the_wrong_shape_names_the_file_and_field(sample_run, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("manifest.json", "questions.jsonl"):
+        (broken / name).write_text((sample_run / name).read_text())
+    table = json.loads((sample_run / "table.json").read_text())
+    del table["rows"][0]["winner"]
+    (broken / "table.json").write_text(json.dumps(table))
+    with pytest.raises(InputError, match=r"table.json: field 'rows.0.winner'"):
+        load_run(broken)
+
+
+def test_a_bad_question_line_names_its_line_number(sample_run, tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("manifest.json", "table.json"):
+        (copy / name).write_text((sample_run / name).read_text())
+    (copy / "questions.jsonl").write_text((sample_run / "questions.jsonl").read_text() + "{not json\n")
+    with pytest.raises(InputError, match=r"questions.jsonl:49: not valid JSON"):
+        load_run(copy)
+
+
+def test_runs_are_listed_newest_first_and_ids_never_leave_the_folder(sample_run):
+    runs_dir = sample_run.parent
+    summaries = list_runs(runs_dir)
+    assert [s.run_id for s in summaries] == ["sample-run"]
+    assert summaries[0].verdict and summaries[0].systems == ("closed-book", "rag", "fine-tuned", "hybrid")
+    for bad in ("..", "../sample-run", "/etc", ".hidden", "nope"):
+        with pytest.raises(NotFoundError):
+            run_path(runs_dir, bad)
