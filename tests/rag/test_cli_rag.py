@@ -98,3 +98,8 @@ def test_ask_json_has_answer_citations_retrieved_tokens_timings_and_cache(indexe
 def test_ask_streams_the_answer_then_lists_sources(indexed, capsys):
     code, out, err = run(capsys, "ask", "How do I create a virtual environment?", "--index", indexed)
     assert code == 0 and "[1]" in out and "venv.md" in out and "extractive" in err
+
+
+def test_ask_with_an_option_the_generator_does_not_take_is_a_one_line_error(indexed, capsys):
+    code, _, err = run(capsys, "ask", "What is a tuple?", "--index", indexed, "--model", "gpt-x", "--no-cache")
+    assert code == 1 and err.startswith("error: generator 'extractive' does not take the option(s) model")

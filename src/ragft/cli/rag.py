@@ -152,7 +152,9 @@ def register(app: typer.Typer) -> None:
         """Answer a question from the index, citing the chunks it used by number."""
         from ragft.rag.filters import parse_where
 
-        options = {key: value for key, value in {"model": model, "base_url": base_url}.items() if value}
+        # The local generator names its base model `base` (its `model` is a loaded model object).
+        model_key = "base" if generator == "local" else "model"
+        options = {key: value for key, value in {model_key: model, "base_url": base_url}.items() if value}
         with _open_existing(index, embedder) as opened:
             answer = opened.ask(question, generator=generator, k=k, stream=stream and not as_json, mode=mode,
                                 where=parse_where(where), use_cache=not no_cache, **options)

@@ -503,7 +503,13 @@ class Index:
         if key not in self._generators:
             from ragft.llm import create_generator
 
-            self._generators[key] = create_generator(generator, **{k: v for k, v in options.items() if v is not None})
+            given = {k: v for k, v in options.items() if v is not None}
+            try:
+                self._generators[key] = create_generator(generator, **given)
+            except TypeError as error:
+                raise InputError(
+                    f"generator '{generator}' does not take the option(s) {', '.join(sorted(given))} ({error})"
+                ) from None
         return self._generators[key]
 
     def stats(self) -> dict[str, Any]:
