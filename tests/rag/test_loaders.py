@@ -91,6 +91,19 @@ def test_html_drops_script_style_nav_and_keeps_headings_and_title(tmp_path):
         assert doc.text[h["start"]:h["end"]] == h["title"]
 
 
+def test_html_drops_chrome_marked_by_role_or_generator_class(tmp_path):
+    html = (
+        "<body><div class='related' role='navigation'><div><a>previous</a></div> next</div>"
+        "<input type='search' role='search' name='q'>"
+        "<div class='toc'><dl><dt>1. Intro</dt></dl></div>"
+        "<h1>Intro<a class='headerlink' href='#intro'>\u00b6</a></h1><p>Body text.</p>"
+        "<div class='sphinxsidebar'><h3>Quick search</h3></div></body>"
+    )
+    doc = load_one(tmp_path, "page.html", html)
+    assert doc.text == "Intro\n\nBody text."
+    assert titles(doc) == [(1, "Intro")]
+
+
 def test_html_nested_5000_divs_deep_loads_without_recursion(tmp_path):
     html = "<html><body>" + "<div>" * 5000 + "<h3>Deep</h3><p>bottom text</p>" + "</div>" * 5000 + "</body></html>"
     doc = load_one(tmp_path, "deep.htm", html)

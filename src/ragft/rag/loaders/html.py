@@ -1,6 +1,8 @@
 """HTML to plain text with its headings: scripts, styles, navigation and page chrome dropped.
 
-Event-driven (stdlib html.parser), so deeply nested markup costs no recursion.
+Event-driven (stdlib html.parser), so deeply nested markup costs no recursion. Besides <nav> and friends,
+elements marked as navigation by ARIA role or by the chrome classes of Sphinx and DocBook output
+(sidebars, tables of contents, header links) are dropped.
 """
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from html.parser import HTMLParser
 from ragft.rag.loaders.markup import heading
 
 _SKIPPED = {"script", "style", "nav", "noscript", "template", "svg", "iframe", "footer", "object"}
+_SKIPPED_ROLES = {"navigation", "search", "contentinfo", "banner"}
+_SKIPPED_CLASSES = {"headerlink", "toc", "navheader", "navfooter", "sphinxsidebar", "related", "footer"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BLOCKS = {
     "p", "div", "section", "article", "main", "aside", "header", "li", "ul", "ol", "dl", "dt", "dd",
@@ -16,6 +20,7 @@ _BLOCKS = {
     "fieldset", "address", "details", "summary", "hr", "caption", "body",
 }
 _CELLS = {"td", "th"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 
 
 class _TextCollector(HTMLParser):
@@ -24,6 +29,7 @@ class _TextCollector(HTMLParser):
         self.blocks: list[tuple[str, int]] = []        # (text, heading level or 0)
         self.title = ""
         self._buffer: list[str] = []
+        self._skip_tag = ""           # the element being dropped, and how deep its own tag is nested
         self._skip = 0
         self._pre = 0
         self._level = 0
@@ -31,14 +37,15 @@ class _TextCollector(HTMLParser):
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in _SKIPPED:
-            self._skip += 1
+        if self._skip:
+            self._skip += tag == self._skip_tag
+            return
+        if _is_chrome(tag, attrs):
+            self._skip_tag, self._skip = tag, 1
         elif tag == "head":
             self._in_head = True
         elif tag == "title" and self._in_head and not self.title:
             self._in_title = True
-        elif self._skip:
-            return
         elif tag == "br":
             self._buffer.append("\n")
         elif tag in _CELLS:
@@ -52,14 +59,13 @@ class _TextCollector(HTMLParser):
             self._pre += tag == "pre"
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED:
-            self._skip = max(0, self._skip - 1)
-        elif tag == "head":
+        if self._skip:
+            self._skip -= tag == self._skip_tag
+            return
+        if tag == "head":
             self._in_head = False
         elif tag == "title":
             self._in_title = False
-        elif self._skip:
-            return
         elif tag in _HEADINGS:
             self._flush()
             self._level = 0
@@ -87,6 +93,16 @@ class _TextCollector(HTMLParser):
             text = "\n".join(line for line in lines if line)
         if text.strip():
             self.blocks.append((" ".join(text.split()) if self._level else text, self._level))
+
+
+def _is_chrome(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    if tag in _SKIPPED:
+        return True
+    if tag in _VOID:           # no end tag would ever stop the skipping
+        return False
+    values = dict(attrs)
+    classes = set((values.get("class") or "").split())
+    return values.get("role") in _SKIPPED_ROLES or bool(classes & _SKIPPED_CLASSES)
 
 
 def html_to_text(markup: str) -> tuple[str, str, list[dict]]:
