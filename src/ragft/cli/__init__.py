@@ -24,6 +24,8 @@ _COMMAND_MODULES = (
     "ragft.cli.evaluate",
     "ragft.cli.finetune",
     "ragft.cli.rag",
+    "ragft.cli.report",
+    "ragft.cli.serve",
 )
 
 for _module in _COMMAND_MODULES:

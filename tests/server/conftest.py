@@ -1,0 +1,64 @@
+"""Shared fixtures for the web app: a small real index (hashing embedder), a runs folder, the app and a client."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from ragft.rag.document import Document
+from ragft.rag.embedders.base import EMBEDDERS
+from ragft.server.app import create_app
+from report.sample_run import IMG, SCRIPT, write_sample_run
+
+
+class HashingEmbedder:
+    """Bag of hashed words, L2-normalised: texts that share words are close (deterministic, instant)."""
+
+    name = "test-server-hashing:v1"
+    dim = 64
+
+    def embed(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.md5(word.encode()).digest()
+                out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+EMBEDDERS.register("test-server-hashing")(HashingEmbedder)
+
+DOCS = {
+    "venv": ("Virtual environments", "A virtual environment isolates the packages of one project. "
+             "Create a virtual environment with python -m venv DIR and activate it before installing packages."),
+    "gil": ("The GIL", "The global interpreter lock lets only one thread execute Python bytecode at a time."),
+    "tuples": ("Tuples", "Tuples are immutable sequences; because they are immutable they can be dictionary keys."),
+    "hostile": (f"Hostile {SCRIPT}", f"Markup in documents {SCRIPT} and {IMG} must be shown as text, never run."),
+}
+
+
+@pytest.fixture(scope="session")
+def index_path(tmp_path_factory):
+    from ragft.rag.engine import Index
+
+    path = tmp_path_factory.mktemp("server") / "index"
+    with Index.open(path, embedder="test-server-hashing") as index:
+        index.add([Document(id=f"{key}.md", text=text, title=title, source=f"docs/{key}.md")
+                   for key, (title, text) in DOCS.items()])
+    return path
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs")
+    write_sample_run(folder / "sample-run")
+    return folder
+
+
+@pytest.fixture
+def client(index_path, runs_dir):
+    with TestClient(create_app(index_path, runs_dir), raise_server_exceptions=False) as test_client:
+        yield test_client
