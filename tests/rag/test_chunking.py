@@ -191,3 +191,12 @@ def test_blank_documents_give_no_chunks():
 def test_chunk_sizes_are_validated(max_tokens, overlap):
     with pytest.raises(InputError, match="max_tokens must be greater than overlap"):
         chunk_document(Document(id="x", text="text"), max_tokens=max_tokens, overlap=overlap)
+
+
+def test_sentences_ending_in_quotes_or_brackets_keep_them_and_the_bound_holds():
+    sentence = 'The manual says "always back up first." (See chapter two.) Then run the tool! Done? '
+    doc = Document(id="q.txt", text=(sentence * 40).strip(), metadata={"headings": []})
+    chunks = chunk_document(doc, max_tokens=24, overlap=4)
+    assert all(count(c.text) <= 24 for c in chunks)
+    ends = {c.text[-1] for c in chunks}
+    assert ends <= {'"', ")", "!", "?"}

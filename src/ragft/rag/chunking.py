@@ -22,7 +22,8 @@ CountTokens = Callable[[str], int]
 _SpanCount = Callable[[int, int], int]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n(?=[ \t]*(?:[-*+]|\d+[.)])\s)")
+# Whitespace after . ! ? (or after a closing quote/bracket that follows one), or a line break before a list item.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+|\n(?=[ \t]*(?:[-*+]|\d+[.)])\s)")
 _WORD = re.compile(r"\S+")
 _STRUCTURE_KEYS = ("headings", "pages")
 

@@ -1,0 +1,104 @@
+"""Ingest throughput: discover + load + chunk a corpus of real documentation up to a target chunk count.
+
+The corpus is the Python 3.11 FAQ Sphinx sources (rst) and the Debian FAQ HTML pages from the Debian
+packages, copied as many times as needed (each copy in its own folder, a copy number prepended so no two
+files are equal). Chunking uses the defaults (MiniLM WordPiece counts, 200 tokens, 32 overlap); a sample
+of chunks is re-tokenized to confirm the bound.
+
+    python benchmarks/bench_ingest.py --from /tmp/debdata/x [--chunks 100000] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from ragft.rag.chunking import chunk_document, minilm_token_counter
+from ragft.rag.loaders import discover, load
+
+SEED = 1234
+PYTHON_FAQ = "usr/share/doc/python3.11/html/_sources/faq"
+DEBIAN_FAQ = "usr/share/doc/debian/FAQ"
+
+
+def corpus_files(root: Path) -> list[Path]:
+    files = sorted((root / PYTHON_FAQ).glob("*.rst.txt")) + sorted((root / DEBIAN_FAQ).glob("*.en.html"))
+    if not files:
+        raise SystemExit(f"no FAQ files under {root}: extract python3.11-doc and debian-faq there (see README)")
+    return files
+
+
+def write_copies(files: list[Path], copies: int, target: Path) -> None:
+    for copy in range(copies):
+        folder = target / f"copy{copy:04d}"
+        folder.mkdir(parents=True)
+        for file in files:
+            text = file.read_text(encoding="utf-8")
+            marker = f"<!-- copy {copy} -->\n" if file.suffix == ".html" else f".. copy {copy}\n\n"
+            (folder / file.name).write_text(marker + text, encoding="utf-8")
+
+
+def chunks_per_copy(files: list[Path]) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        write_copies(files, 1, Path(tmp))
+        return sum(len(chunk_document(doc)) for source in discover([tmp]) for doc in load(source))
+
+
+def run(root: Path, target_chunks: int) -> dict:
+    files = corpus_files(root)
+    per_copy = chunks_per_copy(files)
+    copies = -(-target_chunks // per_copy)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_copies(files, copies, Path(tmp))
+        started = time.perf_counter()
+        sources = discover([tmp])
+        discovered = time.perf_counter()
+        docs = [doc for source in sources for doc in load(source)]
+        loaded = time.perf_counter()
+        chunks = [chunk for doc in docs for chunk in chunk_document(doc)]
+        chunked = time.perf_counter()
+    count = minilm_token_counter()
+    sample = random.Random(SEED).sample(chunks, min(1000, len(chunks)))
+    tokens = [count(chunk.text) for chunk in sample]
+    characters = sum(len(doc.text) for doc in docs)
+    return {
+        "files": len(sources),
+        "documents": len(docs),
+        "characters": characters,
+        "chunks": len(chunks),
+        "discover_s": round(discovered - started, 2),
+        "load_s": round(loaded - discovered, 2),
+        "chunk_s": round(chunked - loaded, 2),
+        "chunks_per_s": round(len(chunks) / (chunked - loaded)),
+        "chars_per_s_load": round(characters / (loaded - discovered)),
+        "sample_max_tokens": max(tokens),
+        "sample_mean_tokens": round(sum(tokens) / len(tokens), 1),
+        "python": platform.python_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="root", type=Path, default=Path("/tmp/debdata/x"))
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = run(args.root, args.chunks)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print("| files | characters | chunks | discover | load | chunk | chunks/s | sampled max / mean tokens |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {result['files']:,} | {result['characters']:,} | {result['chunks']:,} | {result['discover_s']} s "
+        f"| {result['load_s']} s | {result['chunk_s']} s | {result['chunks_per_s']:,} "
+        f"| {result['sample_max_tokens']} / {result['sample_mean_tokens']} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
