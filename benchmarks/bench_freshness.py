@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from bench_retrieval_quality import bench_index_dir
-from ragft.evaluate.benches import DEFAULT_DISTRACTORS, load_bench
+from bench_retrieval_quality import BENCH_CACHE, BENCH_DISTRACTORS, bench_index_dir
+from ragft.evaluate.benches import load_bench
 from ragft.rag.document import Document
 from ragft.rag.engine import Index
 
@@ -42,10 +42,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
-    bench = load_bench("python-faq", source_dir=args.source_dir)
+    bench = load_bench("python-faq", source_dir=args.source_dir, distractors=BENCH_DISTRACTORS,
+                       cache_dir=BENCH_CACHE)
     rows = []
     # No embedding cache: each new document must really be embedded inside the timed add().
-    with Index.open(bench_index_dir(args.embedder, DEFAULT_DISTRACTORS), embedder=args.embedder,
+    with Index.open(bench_index_dir(args.embedder, BENCH_DISTRACTORS), embedder=args.embedder,
                     embedding_cache=False) as index:
         index.sync([bench.corpus_dir], root=bench.corpus_dir, progress=not args.json)
         index.search("warm up", k=1)
