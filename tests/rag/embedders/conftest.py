@@ -9,3 +9,11 @@ def minilm():
     from ragft.rag.embedders import create_embedder
 
     return create_embedder("minilm")
+
+
+@pytest.fixture(scope="session")
+def static():
+    """The distilled table lives in the user cache (~/.cache/ragft or $RAGFT_CACHE_DIR): ~1 min the first time."""
+    from ragft.rag.embedders import create_embedder
+
+    return create_embedder("static")

@@ -24,6 +24,7 @@ EMBEDDERS: Registry[Embedder] = Registry("embedder")
 # Each backend module registers itself on import; listed here so lookup by name finds it.
 _BACKENDS: tuple[str, ...] = (
     "ragft.rag.embedders.minilm",
+    "ragft.rag.embedders.static",
 )
 
 

@@ -78,3 +78,16 @@ def load_bundled_minilm(zip_path: Path | None = None, expected_sha256: str = MIN
     if not pooling.get("pooling_mode_mean_tokens"):
         raise ModelIntegrityError(f"{path}:1_Pooling/config.json is not mean pooling; this model is not supported")
     return BundledModel(load(raw), tokenizer_json, config, int(st_config["max_seq_length"]), sha)
+
+
+def bundled_tokenizer(model: BundledModel, max_length: int | None):
+    """The model's WordPiece tokenizer, unpadded, truncating at `max_length` tokens (None: never)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(model.tokenizer_json)
+    tokenizer.no_padding()
+    if max_length is None:
+        tokenizer.no_truncation()
+    else:
+        tokenizer.enable_truncation(max_length=max_length)
+    return tokenizer

@@ -8,7 +8,7 @@ import numpy as np
 
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.rag.embedders.bert import Bert
-from ragft.rag.embedders.bundled import load_bundled_minilm
+from ragft.rag.embedders.bundled import bundled_tokenizer, load_bundled_minilm
 
 MODEL_ID = "all-MiniLM-L6-v2"
 
@@ -28,13 +28,9 @@ class MiniLMEmbedder:
     """Mean-pooled, L2-normalised all-MiniLM-L6-v2 vectors (dim 384), truncating at 256 tokens."""
 
     def __init__(self, batch_size: int = 32, zip_path: str | Path | None = None):
-        from tokenizers import Tokenizer
-
         model = load_bundled_minilm(Path(zip_path) if zip_path else None)
         self.bert = Bert(model.weights, model.config)
-        self.tokenizer = Tokenizer.from_str(model.tokenizer_json)
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=model.max_seq_length)
+        self.tokenizer = bundled_tokenizer(model, model.max_seq_length)
         self.batch_size = batch_size
         self.sha256 = model.sha256
         self.dim = self.bert.hidden
