@@ -96,11 +96,12 @@ def test_added_document_is_searchable_as_soon_as_add_returns(tmp_path, corpus):
         assert top_doc(index, "zorblax frobnicates widgets", "bm25") == "news/zorblax.md"
 
 
-def test_remove_takes_documents_out_of_search(tmp_path, corpus):
+def test_remove_takes_documents_out_of_search_until_sync_finds_their_file_again(tmp_path, corpus):
     with open_index(tmp_path / "index") as index:
         index.sync([corpus], progress=False)
         assert index.remove(["dicts.md", "not-there.md"]) >= 1
         assert all(h.chunk.doc_id != "dicts.md" for h in index.search("dictionary keys values", k=10))
+        assert index.sync([corpus], progress=False).added == ["dicts.md"]     # its file is still there
 
 
 def test_where_filters_search_by_doc_id_and_path_prefix(tmp_path, corpus):

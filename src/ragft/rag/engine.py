@@ -226,11 +226,14 @@ class Index:
         return self._finish(report, started)
 
     def remove(self, doc_ids: Iterable[str]) -> int:
-        """Remove documents by id; returns the number of chunks removed."""
+        """Remove documents by id; returns the number of chunks removed. (A later sync re-adds a
+        document whose file is still there: sync mirrors files.)"""
         ids = [d for d in doc_ids if d in self.meta["documents"]]
         removed = self._delete_documents(ids)
-        for source in self.meta["sources"].values():
+        for key, source in list(self.meta["sources"].items()):
             source["doc_ids"] = [d for d in source["doc_ids"] if d not in ids]
+            if not source["doc_ids"]:
+                del self.meta["sources"][key]
         self._commit_meta()
         return removed
 
