@@ -37,7 +37,8 @@ class Store(Protocol):
 
 STORES: Registry[Store] = Registry("store")
 
-_BACKENDS: tuple[str, ...] = ("ragft.rag.stores.lancedb_store",)
+_BACKENDS: tuple[str, ...] = ("ragft.rag.stores.lancedb_store", "ragft.rag.stores.pgvector_store",
+                             "ragft.rag.stores.qdrant_store")
 
 
 def open_store(location: str, **options) -> Store:
