@@ -72,12 +72,12 @@ def test_cost_chart_marks_each_break_even_at_the_computed_volume(run, html_page)
 def test_latency_table_reports_the_median_and_p95_of_each_systems_question_times(run, html_page):
     import numpy as np
 
-    from ragft.report.html import _seconds
+    from ragft.report.charts import seconds
 
     totals = [q.timings["total"] for q in run.questions if q.system == "hybrid"]
     p50, p95 = np.percentile(totals, [50, 95])
-    assert f"<td>hybrid</td><td class=\"num\">{len(totals)}</td><td class=\"num\">{_seconds(p50)}</td>" \
-           f"<td class=\"num\">{_seconds(p95)}</td>" in html_page
+    assert f"<td>hybrid</td><td class=\"num\">{len(totals)}</td><td class=\"num\">{seconds(p50)}</td>" \
+           f"<td class=\"num\">{seconds(p95)}</td>" in html_page
 
 
 def test_worst_answers_open_to_their_retrieved_context(run, html_page):

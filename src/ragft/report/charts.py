@@ -152,13 +152,18 @@ def latency_chart(samples: dict[str, list[float]], systems: Sequence[str], width
             jitter = ((j * 7919) % 17 - 8) * 0.9
             body.append(f'<circle cx="{scale(value):.1f}" cy="{middle + jitter:.1f}" r="2.3" fill="{color}" '
                         f'fill-opacity="0.45"/>')
-        body.append(_text(right + 10, middle + 4, f"p50 {_seconds(p50)} · p95 {_seconds(p95)}", fill="#374151",
+        body.append(_text(right + 10, middle + 4, f"p50 {seconds(p50)} · p95 {seconds(p95)}", fill="#374151",
                           font_size="11"))
     return _svg(width, height, "Latency per question by system", body)
 
 
-def _seconds(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+def seconds(value: float) -> str:
+    """2.41 s, 974 ms, 0.0387 ms: a duration readable at any scale."""
+    if abs(value) >= 1:
+        return f"{value:,.2f} s"
+    if abs(value) >= 0.01 or value == 0:
+        return f"{value * 1000:.0f} ms"
+    return f"{value * 1000:.3g} ms"
 
 
 def _linear_axis(scale, high: float, left, right, top, bottom, label: str) -> list[str]:

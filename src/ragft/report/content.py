@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -11,7 +11,8 @@ from ragft.evaluate.records import MetricValue, QuestionRecord, TableRow
 from ragft.report import charts
 from ragft.report.run import Run
 
-RETRIEVAL_METRICS = ("hit@1", "recall@k", "mrr", "ndcg@10")
+RETRIEVAL_METRICS = ("hit_at_1", "hit@1", "recall_at_k", "recall@k", "mrr", "ndcg_at_10", "ndcg@10")
+F1_KEYS = ("token_f1", "f1", "rouge_l")
 WORST_PER_SYSTEM = 3
 
 
@@ -36,6 +37,7 @@ class Row:
     winner: str
     winner_method: str
     seed_claim: str
+    headline: bool            # one of the seed's production-table rows (it carries the seed's claim)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class ReportContent:
     generated_at: str
     systems: list[str]
     rows: list[Row]
-    methods: list[tuple[str, str]]
+    methods: list[tuple[str, list[str]]]
     cost_svg: str | None
     latency_svg: str | None
     latency: list[LatencyStats]
@@ -103,36 +105,38 @@ def build_content(run: Run, now: dt.datetime | None = None) -> ReportContent:
     )
 
 
+def _formatter(unit: str, magnitude: float) -> Callable[[float], str]:
+    unit = unit.strip()
+    if unit.lower() in ("usd", "$"):
+        from ragft.costs.model import usd
+
+        return usd
+    if unit in ("fraction", "%"):
+        scale = 100 if unit == "fraction" else 1
+        return lambda v: f"{v * scale:.1f}%"
+    if unit == "s":
+        return charts.seconds
+    return lambda v: (f"{v:,.0f}" if abs(magnitude) >= 100 else f"{v:.3g}") + (f" {unit}" if unit else "")
+
+
 def format_value(value: MetricValue) -> str:
     """A metric value in its unit: $4.10, 1.84 s, 320 ms, 91.0%, 0.823, 14 days."""
     if value.value is None:
         return "—"
-    number, unit = value.value, value.unit.strip()
-    if unit.lower() in ("usd", "$"):
-        from ragft.costs.model import usd
-
-        return usd(number)
-    if unit == "%":
-        return f"{number:.1f}%"
-    if unit == "s":
-        return f"{number * 1000:.0f} ms" if abs(number) < 1 else f"{number:.2f} s"
-    text = f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}"
-    return f"{text} {unit}" if unit else text
+    return _formatter(value.unit, value.value)(value.value)
 
 
 def _spread(value: MetricValue) -> str:
-    if value.value is None or value.low is None or value.high is None:
+    if value.value is None or value.low is None or value.high is None or value.high <= value.low:
         return ""
-    half = (value.high - value.low) / 2
-    return "± " + format_value(value.model_copy(update={"value": half})) if half > 0 else ""
+    return "± " + _formatter(value.unit, value.value)((value.high - value.low) / 2)
 
 
 def _interval(value: MetricValue, confidence: float) -> str:
     if value.value is None or value.low is None or value.high is None:
         return ""
-    low = format_value(value.model_copy(update={"value": value.low}))
-    high = format_value(value.model_copy(update={"value": value.high}))
-    return f"{confidence:.0%} CI {low} – {high}"
+    show = _formatter(value.unit, value.value)
+    return f"{confidence:.0%} CI {show(value.low)} – {show(value.high)}"
 
 
 def _row(row: TableRow, systems: list[str], confidence: float) -> Row:
@@ -145,21 +149,19 @@ def _row(row: TableRow, systems: list[str], confidence: float) -> Row:
     claim = " · ".join(f"{kind}: {text}" for kind, text in row.seed_claim.items())
     return Row(key=row.key, label=row.label, direction="higher is better" if row.higher_is_better
                else "lower is better", cells=cells, winner=row.winner, winner_method=row.winner_method,
-               seed_claim=claim)
+               seed_claim=claim, headline=bool(row.seed_claim))
 
 
-def _methods(rows: list[TableRow]) -> list[tuple[str, str]]:
-    """(metric, method) pairs, each method said once per metric, with the winner test."""
-    found: list[tuple[str, str]] = []
+def _methods(rows: list[TableRow]) -> list[tuple[str, list[str]]]:
+    """Per metric: each method once, each system's note named, and how the winner was decided."""
+    found = []
     for row in rows:
-        seen: list[str] = []
-        for value in row.values.values():
-            for text in (value.method, value.note):
-                if text and text not in seen:
-                    seen.append(text)
+        lines = list(dict.fromkeys(v.method for v in row.values.values() if v.method))
+        lines += [f"{name}: {v.note}" for name, v in row.values.items() if v.note]
         if row.winner_method:
-            seen.append(f"winner: {row.winner_method}")
-        found += [(row.label, text) for text in seen]
+            lines.append(f"winner: {row.winner_method}")
+        if lines:
+            found.append((row.label, lines))
     return found
 
 
@@ -196,7 +198,7 @@ def worst_answers(records: list[QuestionRecord], systems: list[str], per_system:
 
 
 def _badness(record: QuestionRecord) -> tuple:
-    score = record.quality.get("f1", record.quality.get("rouge_l", 1.0))
+    score = next((record.quality[k] for k in F1_KEYS if k in record.quality), 1.0)
     return (record.error is None, record.hallucinated is not True, score, record.question_id)
 
 
@@ -204,8 +206,9 @@ def _why(record: QuestionRecord) -> str:
     if record.error:
         return f"failed: {record.error}"
     parts = ["hallucinated"] if record.hallucinated else []
-    if "f1" in record.quality:
-        parts.append(f"F1 {record.quality['f1']:.2f}")
+    key = next((k for k in F1_KEYS if k in record.quality), None)
+    if key:
+        parts.append(f"{key.replace('_', ' ')} {record.quality[key]:.2f}")
     return ", ".join(parts) or "lowest score"
 
 

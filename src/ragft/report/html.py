@@ -15,17 +15,13 @@ def environment(*packages: str):
 
     from ragft import __version__
     from ragft.costs.model import usd
-    from ragft.report.charts import short_number
+    from ragft.report.charts import seconds, short_number
 
     loader = jinja2.ChoiceLoader([jinja2.PackageLoader(name, "templates") for name in (*packages, "ragft.report")])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(usd=usd, seconds=_seconds, short_number=short_number, version=__version__)
+    env.globals.update(usd=usd, seconds=seconds, short_number=short_number, version=__version__)
     return env
-
-
-def _seconds(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
 def render_html(run: Run | ReportContent, nav: Sequence[tuple[str, str]] = ()) -> str:

@@ -59,17 +59,25 @@ def _verdict(c: ReportContent) -> list[str]:
 
 
 def _measured(c: ReportContent) -> list[str]:
+    headline = [row for row in c.rows if row.headline] or c.rows
+    more = [row for row in c.rows if row not in headline]
     out = ["## Measured on your data", "",
            f"Winners in **bold** with ★ only where the evidence separates the systems; ± is half the "
            f"{c.run.table.confidence:.0%} confidence interval.", ""]
-    rows = []
-    for row in c.rows:
+    out += _measured_table(c, headline)
+    return out + (["### More measurements", ""] + _measured_table(c, more) if more else [])
+
+
+def _measured_table(c: ReportContent, rows: list) -> list[str]:
+    lines = []
+    for row in rows:
         cells = []
         for cell in row.cells:
             text = md_text(f"{cell.text} {cell.spread}".strip())
             cells.append(f"**{text}** ★" if cell.winner else text)
-        rows.append([f"{md_text(row.label)} ({row.direction})", *cells, md_text(row.winner), md_text(row.seed_claim)])
-    return out + _table(["Metric", *[md_text(s) for s in c.systems], "Winner", "The seed claimed"], rows)
+        lines.append([f"{md_text(row.label)} ({row.direction})", *cells, md_text(row.winner),
+                      md_text(row.seed_claim)])
+    return _table(["Metric", *[md_text(s) for s in c.systems], "Winner", "The seed claimed"], lines)
 
 
 def _cost(c: ReportContent) -> list[str]:
@@ -91,11 +99,11 @@ def _cost(c: ReportContent) -> list[str]:
 def _latency(c: ReportContent) -> list[str]:
     if not c.latency:
         return []
-    from ragft.report.html import _seconds
+    from ragft.report.charts import seconds
 
     return ["## Latency", ""] + _table(
         ["System", "Questions", "Median", "p95", "Mean"],
-        [[md_text(s.system), str(s.n), _seconds(s.p50), _seconds(s.p95), _seconds(s.mean)] for s in c.latency])
+        [[md_text(s.system), str(s.n), seconds(s.p50), seconds(s.p95), seconds(s.mean)] for s in c.latency])
 
 
 def _quality(c: ReportContent) -> list[str]:
@@ -126,7 +134,7 @@ def _worst(c: ReportContent) -> list[str]:
 
 def _sources(c: ReportContent) -> list[str]:
     out = ["## Methods", ""] + _table(["Metric", "How it was measured"],
-                                       [[md_text(a), md_text(b)] for a, b in c.methods])
+                                       [[md_text(a), "; ".join(md_text(t) for t in b)] for a, b in c.methods])
     out += ["## Assumptions, prices and sources", ""]
     if c.prices:
         out += ["### Prices (source and date)", "", *[f"- {md_text(p)}" for p in c.prices], ""]
