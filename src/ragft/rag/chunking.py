@@ -215,10 +215,7 @@ class _Packer:
     def _trailing_words(self, start: int, end: int) -> list[_Piece]:
         if not self.overlap:
             return []
-        window_start = max(start, end - 64 * self.overlap)
-        words = [m.span() for m in _WORD.finditer(self.text, window_start, end)][-self.overlap:]
-        if window_start > start and words:
-            words = words[1:]                  # the window may have cut the first word
+        words = self._last_words(start, end)
         carry: list[_Piece] = []
         budget = self.overlap
         for a, b in reversed(words):
@@ -228,6 +225,18 @@ class _Packer:
             budget -= tokens
             carry.append(_Piece(a, b, tokens))
         return carry[::-1]
+
+    def _last_words(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Spans of the last `overlap` words of text[start:end], reading only as far back as needed."""
+        width = 8 * self.overlap
+        while True:
+            window_start = max(start, end - width)
+            words = [m.span() for m in _WORD.finditer(self.text, window_start, end)]
+            if window_start > start:
+                words = words[1:]              # the window may have cut the first word
+            if len(words) >= self.overlap or window_start == start:
+                return words[-self.overlap:]
+            width *= 4
 
 
 def _chunk(doc: Document, pages: list, path: tuple[str, ...], ordinal: int, start: int, end: int) -> Chunk:
