@@ -9,6 +9,13 @@ from ragft.errors import InputError, NotFoundError
 from ragft.report import list_runs, load_run, run_path
 
 
+def copy_of(sample_run, folder, names=("manifest.json", "table.json", "questions.jsonl")):
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text((sample_run / name).read_text())
+    return folder
+
+
 def test_a_folder_without_a_table_is_not_a_run(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(NotFoundError, match="no table.json"):
@@ -16,10 +23,7 @@ def test_a_folder_without_a_table_is_not_a_run(tmp_path):
 
 
 def test_a_table_of_the_wrong_shape_names_the_file_and_field(sample_run, tmp_path):
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    for name in ("manifest.json", "questions.jsonl"):
-        (broken / name).write_text((sample_run / name).read_text())
+    broken = copy_of(sample_run, tmp_path / "broken")
     table = json.loads((sample_run / "table.json").read_text())
     del table["rows"][0]["winner"]
     (broken / "table.json").write_text(json.dumps(table))
@@ -28,10 +32,7 @@ def test_a_table_of_the_wrong_shape_names_the_file_and_field(sample_run, tmp_pat
 
 
 def test_a_bad_question_line_names_its_line_number(sample_run, tmp_path):
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for name in ("manifest.json", "table.json"):
-        (copy / name).write_text((sample_run / name).read_text())
+    copy = copy_of(sample_run, tmp_path / "copy")
     (copy / "questions.jsonl").write_text((sample_run / "questions.jsonl").read_text() + "{not json\n")
     with pytest.raises(InputError, match=r"questions.jsonl:49: not valid JSON"):
         load_run(copy)

@@ -113,13 +113,20 @@ def test_filling_the_advisor_form_shows_the_traced_verdict(browser, base_url):
     assert _screenshot(browser, "advisor-verdict.png").stat().st_size > 10_000
 
 
-def test_asking_streams_an_answer_with_its_citation(browser, base_url):
+def _ask(browser, base_url: str, question: str) -> None:
+    """Type the question, press Ask, wait until the streaming script reports the answer done."""
     from selenium.webdriver.common.by import By
 
     browser.get(base_url + "/ask")
-    browser.find_element(By.ID, "question").send_keys("How do I create a virtual environment?")
+    browser.find_element(By.ID, "question").send_keys(question)
     browser.find_element(By.ID, "ask-button").click()
     _wait(browser, lambda d: "done" in d.find_element(By.ID, "status").get_attribute("class"))
+
+
+def test_asking_streams_an_answer_with_its_citation(browser, base_url):
+    from selenium.webdriver.common.by import By
+
+    _ask(browser, base_url, "How do I create a virtual environment?")
     assert browser.current_url == base_url + "/ask"          # answered in place by the streaming script
     assert "python -m venv DIR" in browser.find_element(By.ID, "answer").text
     citations = browser.find_elements(By.CSS_SELECTOR, "#citations li")
@@ -130,10 +137,7 @@ def test_asking_streams_an_answer_with_its_citation(browser, base_url):
 def test_hostile_document_text_is_shown_not_run(browser, base_url):
     from selenium.webdriver.common.by import By
 
-    browser.get(base_url + "/ask")
-    browser.find_element(By.ID, "question").send_keys("Markup in documents must be shown as text")
-    browser.find_element(By.ID, "ask-button").click()
-    _wait(browser, lambda d: "done" in d.find_element(By.ID, "status").get_attribute("class"))
+    _ask(browser, base_url, "Markup in documents must be shown as text")
     assert SCRIPT in browser.find_element(By.ID, "citations").text
     assert browser.execute_script("return document.querySelectorAll('#result img, #result script').length") == 0
 
