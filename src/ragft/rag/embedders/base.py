@@ -25,6 +25,8 @@ EMBEDDERS: Registry[Embedder] = Registry("embedder")
 _BACKENDS: tuple[str, ...] = (
     "ragft.rag.embedders.minilm",
     "ragft.rag.embedders.static",
+    "ragft.rag.embedders.openai",
+    "ragft.rag.embedders.sentence_transformers",
 )
 
 
