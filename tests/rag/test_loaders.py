@@ -207,3 +207,13 @@ def test_jsonl_records_become_documents_with_ids_titles_and_metadata(tmp_path):
 def test_malformed_jsonl_names_the_file_and_line(tmp_path, body, message):
     with pytest.raises(InputError, match=message):
         load(source(tmp_path, "bad.jsonl", body))
+
+
+def test_markdown_list_items_quotes_and_tables_over_dashes_are_not_headings(tmp_path):
+    text = "Intro\n\n- item\n---\n\n> quote\n---\n\n| a | b |\n---\n\nReal\n----\n\nBody.\n"
+    assert titles(load_one(tmp_path, "lists.md", text)) == [(2, "Real")]
+
+
+def test_html_fragment_without_head_still_gives_its_title(tmp_path):
+    doc = load_one(tmp_path, "frag.html", "<title>Fragment</title><p>Only a paragraph.</p>")
+    assert (doc.title, doc.text) == ("Fragment", "Only a paragraph.")

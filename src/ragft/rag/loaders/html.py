@@ -44,7 +44,7 @@ class _TextCollector(HTMLParser):
             self._skip_tag, self._skip = tag, 1
         elif tag == "head":
             self._in_head = True
-        elif tag == "title" and self._in_head and not self.title:
+        elif tag == "title" and not self.title:      # <svg><title> never gets here: svg is skipped
             self._in_title = True
         elif tag == "br":
             self._buffer.append("\n")

@@ -6,6 +6,7 @@ from typing import Iterator
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_NOT_SETEXT_TITLE = re.compile(r"^(?: {4}|\t| {0,3}(?:[-*+>|]|\d+[.)])(?:\s|$))")   # code, list, quote, table
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1{2,}[ \t]*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -60,7 +61,7 @@ def markdown_headings(text: str) -> list[dict]:
             candidate, last_blank = None, True
             continue
         blank = not line.strip()
-        candidate = (offset, line) if not blank and last_blank and not line.startswith("    ") else None
+        candidate = (offset, line) if not blank and last_blank and not _NOT_SETEXT_TITLE.match(line) else None
         last_blank = blank
     return found
 
