@@ -92,3 +92,22 @@ def test_every_price_row_appears_with_its_source_and_date(run, html_page):
     for source in sources:
         assert str(escape(source)) in html_page
         assert re.search(r"as of \d{4}-\d{2}-\d{2}", source)
+
+
+def test_a_run_without_cost_or_verdict_says_so_instead_of_failing(sample_run, tmp_path):
+    from ragft.report import load_run, render_html
+
+    from report.test_run import copy_of
+
+    page = render_html(load_run(copy_of(sample_run, tmp_path / "bare")))
+    assert "No verdict in this run" in page and "This run has no cost.json." in page
+    assert page.count("<svg") == 2          # latency and retrieval still drawn from the questions
+
+
+def test_a_failed_question_leads_its_systems_worst_answers(run):
+    from ragft.report.content import worst_answers
+
+    failed = run.questions[13].model_copy(update={"error": "generator timed out after 30 s", "question_id": "q99"})
+    worst = worst_answers([*run.questions, failed], run.table.systems)
+    rag = [w for w in worst if w.record.system == failed.system]
+    assert rag[0].record.question_id == "q99" and rag[0].why == "failed: generator timed out after 30 s"

@@ -129,7 +129,7 @@ def latency_chart(samples: dict[str, list[float]], systems: Sequence[str], width
     """Per system: every question's total seconds as a dot, the box from p25 to p75, median and p95 marked."""
     rows = [name for name in systems if samples.get(name)]
     palette = colors(systems)
-    row_height, left, right, top = 46, 120, width - 150, 16
+    row_height, left, right, top = 46, 120, width - 210, 16
     height = top + row_height * max(len(rows), 1) + 40
     high = max((max(samples[n]) for n in rows), default=1.0) * 1.05 or 1.0
     scale = lambda value: left + value / high * (right - left)  # noqa: E731
@@ -187,8 +187,9 @@ def _nice_step(raw: float) -> float:
 
 
 def bar_chart(values: dict[str, dict[str, float]], metrics: Sequence[str], systems: Sequence[str],
-              width: int = 760, height: int = 300, label: str = "Retrieval quality") -> str:
-    """Grouped bars on a 0-1 scale: one group per metric, one bar per system that has the metric."""
+              width: int = 760, height: int = 300, label: str = "Retrieval quality",
+              names: dict[str, str] | None = None) -> str:
+    """Grouped bars on a 0-1 scale: one group per metric (shown as `names[metric]`), one bar per system."""
     palette = colors(systems)
     shown = [name for name in systems if values.get(name)]
     left, right, top, bottom = 48, width - 16, 16, height - 60
@@ -209,6 +210,7 @@ def bar_chart(values: dict[str, dict[str, float]], metrics: Sequence[str], syste
             body.append(f'<rect x="{px + 2:.1f}" y="{py:.1f}" width="{bar - 4:.1f}" height="{bottom - py:.1f}" '
                         f'fill="{palette[name]}" rx="2"><title>{escape(f"{name} {metric}: {value:.3f}")}</title></rect>')
             body.append(_text(px + bar / 2, py - 4, f"{value:.2f}", "middle", fill="#374151", font_size="10"))
-        body.append(_text(left + g * group + group / 2, bottom + 16, metric, "middle", fill="#111827"))
+        body.append(_text(left + g * group + group / 2, bottom + 16, (names or {}).get(metric, metric), "middle",
+                          fill="#111827"))
     body += _legend(shown, palette, left, height - 10)
     return _svg(width, height, label, body)

@@ -13,6 +13,13 @@ from ragft.report.run import Run
 
 RETRIEVAL_METRICS = ("hit_at_1", "hit@1", "recall_at_k", "recall@k", "mrr", "ndcg_at_10", "ndcg@10")
 F1_KEYS = ("token_f1", "f1", "rouge_l")
+METRIC_NAMES = {"hit_at_1": "Hit@1", "hit@1": "Hit@1", "recall_at_k": "Recall@k", "recall@k": "Recall@k",
+                "mrr": "MRR", "ndcg_at_10": "nDCG@10", "ndcg@10": "nDCG@10", "token_f1": "Token F1", "f1": "F1",
+                "rouge_l": "ROUGE-L", "exact_match": "Exact match"}
+
+
+def metric_name(key: str) -> str:
+    return METRIC_NAMES.get(key, key)
 WORST_PER_SYSTEM = 3
 
 
@@ -93,7 +100,7 @@ def build_content(run: Run, now: dt.datetime | None = None) -> ReportContent:
         cost_svg=charts.cost_chart(run.cost, systems) if run.cost is not None else None,
         latency_svg=charts.latency_chart(latency_samples, systems) if latency_samples else None,
         latency=[_latency_stats(name, latency_samples[name]) for name in systems if name in latency_samples],
-        retrieval_svg=charts.bar_chart(retrieval, metrics, systems) if retrieval else None,
+        retrieval_svg=charts.bar_chart(retrieval, metrics, systems, names=METRIC_NAMES) if retrieval else None,
         retrieval=retrieval,
         quality=quality,
         quality_metrics=list(dict.fromkeys(m for values in quality.values() for m in values)),
@@ -208,7 +215,7 @@ def _why(record: QuestionRecord) -> str:
     parts = ["hallucinated"] if record.hallucinated else []
     key = next((k for k in F1_KEYS if k in record.quality), None)
     if key:
-        parts.append(f"{key.replace('_', ' ')} {record.quality[key]:.2f}")
+        parts.append(f"{metric_name(key)} {record.quality[key]:.2f}")
     return ", ".join(parts) or "lowest score"
 
 

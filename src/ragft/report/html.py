@@ -16,11 +16,13 @@ def environment(*packages: str):
     from ragft import __version__
     from ragft.costs.model import usd
     from ragft.report.charts import seconds, short_number
+    from ragft.report.content import metric_name
 
     loader = jinja2.ChoiceLoader([jinja2.PackageLoader(name, "templates") for name in (*packages, "ragft.report")])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(usd=usd, seconds=seconds, short_number=short_number, version=__version__)
+    env.globals.update(usd=usd, seconds=seconds, short_number=short_number, version=__version__,
+                       metric_name=metric_name)
     return env
 
 

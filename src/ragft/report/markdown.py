@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from ragft.report.content import ReportContent, build_content
+from ragft.report.content import ReportContent, build_content, metric_name
 from ragft.report.run import Run
 
 _MARKUP = re.compile(r"([\\`*_\[\]#|~])")
@@ -112,7 +112,7 @@ def _quality(c: ReportContent) -> list[str]:
         metrics = list(dict.fromkeys(m for values in means.values() for m in values))
         if metrics:
             out += [f"## {title}", ""] + _table(
-                ["System", *[md_text(m) for m in metrics]],
+                ["System", *[md_text(metric_name(m)) for m in metrics]],
                 [[md_text(name), *[f"{values[m]:.3f}" if m in values else "—" for m in metrics]]
                  for name, values in means.items()])
     return out
