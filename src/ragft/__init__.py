@@ -17,6 +17,7 @@ from ragft.advise import Measurements, Profile, Verdict, advise  # noqa: E402
 _EXPORTS = {
     "RagftError": "ragft.errors",
     "Index": "ragft.rag.engine",
+    "run_eval": "ragft.evaluate.runner",
 }
 
 

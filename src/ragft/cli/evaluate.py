@@ -1,6 +1,5 @@
-"""`ragft eval`: eval sets (`make`) and the built-in benchmarks (`bench list`, `bench prepare`).
-
-`eval_app` is module level so the runner's commands (`run`, `compare`) can join the same group.
+"""`ragft eval`: eval sets (`make`), the built-in benchmarks (`bench list`, `bench prepare`) and the bench
+itself (`run`, `compare`, `show`, `list`) over ragft.evaluate.runner.
 """
 from __future__ import annotations
 
@@ -85,3 +84,167 @@ def prepare(
                   f"({bench.distractors} distractors) from {src.package} {src.version}")
     console.print(f"  corpus    {bench.corpus_dir}\n  questions {bench.questions_path}")
     console.print(f"  sha256    {src.deb_sha256 or 'no .deb (' + src.origin + ')'}")
+
+
+# --- run, compare, show, list (the bench: ragft.evaluate.runner) ---------------------------------------
+
+_RUN_FLAGS = ("bench", "evalset", "docs", "systems", "k", "limit", "repeat", "seed", "split", "warmup", "embedder",
+              "price_model", "freshness_trials", "judge", "profile", "distractors")
+
+
+@eval_app.command("run")
+def run(
+    config_file: Optional[Path] = typer.Option(None, "--config", metavar="FILE", help="Run config (TOML/YAML/JSON); flags override it."),
+    bench: Optional[str] = typer.Option(None, "--bench", metavar="NAMES", help="Built-in bench(es): python-faq, debian-faq (comma-separated)."),
+    evalset: Optional[Path] = typer.Option(None, "--evalset", metavar="FILE", help="Eval-set JSONL (ragft eval make)."),
+    docs: Optional[list[Path]] = typer.Option(None, "--docs", metavar="DIR", help="Corpus folder(s) for --evalset (repeatable)."),
+    systems: Optional[str] = typer.Option(None, "--systems", metavar="LIST", help="closed-book,rag,fine-tuned,hybrid (default closed-book,rag)."),
+    generator: str = typer.Option("extractive", "--generator", metavar="NAME", help="Generator of closed-book and rag: extractive, local, openai, anthropic, openai-compatible."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Model name passed to the generator."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL", help="Server of an openai-compatible generator."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", metavar="T", help="Sampling temperature (use with --repeat)."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", metavar="DIR", help="LoRA adapter for fine-tuned and hybrid."),
+    k: Optional[int] = typer.Option(None, "--k", metavar="N", help="Chunks retrieved per question (default 5)."),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help="A seeded sample of N questions."),
+    repeat: Optional[int] = typer.Option(None, "--repeat", metavar="N", help="Answer each question N times (seeds seed..seed+N-1)."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="N", help="Seed for sampling, bootstrap and generation (default 0)."),
+    split: Optional[str] = typer.Option(None, "--split", metavar="PART", help="all, train, validation or test (default all)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", metavar="N", help="Questions answered first and not timed (default 2)."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", metavar="NAME", help="Embedder of the run's index (default minilm)."),
+    price_model: Optional[str] = typer.Option(None, "--price-model", metavar="MODEL", help="Catalog model the tokens are priced at (default gpt-4o-mini)."),
+    volume: Optional[float] = typer.Option(None, "--volume", metavar="N", help="Queries per month for fixed costs (default 100000)."),
+    freshness_trials: Optional[int] = typer.Option(None, "--freshness-trials", metavar="N", help="New-document trials per retrieving system (default 3)."),
+    judge: Optional[str] = typer.Option(None, "--judge", metavar="GENERATOR", help="Also judge hallucination with this generator."),
+    profile: Optional[str] = typer.Option(None, "--profile", metavar="FILE|EXAMPLE", help="advise profile for verdict.json (default: all left to data)."),
+    source: Optional[Path] = typer.Option(None, "--from", metavar="DIR", help="Extracted Debian packages for --bench (default apt-get)."),
+    distractors: Optional[int] = typer.Option(None, "--distractors", metavar="N", help="Distractor documents in a bench corpus (default 300)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Run folder (default runs/<timestamp>-<bench>)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Finish an interrupted run."),
+    json_out: bool = typer.Option(False, "--json", help="Print the table, verdict and run folder as JSON."),
+) -> None:
+    """Answer the same questions with each system; print the seed's table measured, write the run folder."""
+    from ragft.evaluate.runner import evaluate
+
+    if resume is not None:
+        result = evaluate(resume=resume, progress=not json_out)
+    else:
+        config = _run_config(config_file, locals())
+        result = evaluate(config, out=out, progress=not json_out)
+    _print_run(result, json_out)
+
+
+def _run_config(config_file: Optional[Path], flags: dict):
+    from ragft.evaluate.config import config_from_mapping, load_config, parse_systems
+
+    given = {key: flags[key] for key in _RUN_FLAGS if flags.get(key) is not None}
+    given.update({"bench_source": flags["source"], "volume_per_month": flags["volume"]})
+    given = {key: value for key, value in given.items() if value is not None}
+    if "evalset" in given:
+        given["evalset"] = str(given["evalset"])
+    if "docs" in given:
+        given["docs"] = [str(d) for d in given["docs"]]
+    if "bench_source" in given:
+        given["bench_source"] = str(given["bench_source"])
+    options = {name: flags[name] for name in ("model", "base_url", "temperature") if flags[name] is not None}
+    if "systems" in given or config_file is None:
+        given["systems"] = [s.model_dump() for s in parse_systems(
+            given.get("systems", "closed-book,rag"), flags["generator"],
+            str(flags["adapter"]) if flags["adapter"] else None, options, given.get("k", 5))]
+    if config_file is not None:
+        return load_config(config_file, given)
+    return config_from_mapping(given, "flags")
+
+
+def _print_run(result, json_out: bool) -> None:
+    if json_out:
+        return print_json({"run": str(result.path), "status": result.manifest.status, "table": result.table,
+                           "verdict": result.verdict, "cost": _cost_summary(result.cost)})
+    _print_table(result.table)
+    if result.verdict:
+        console.print(f"verdict (advise, measured where left to data): [bold]{result.verdict['label']}[/bold]")
+    console.print(f"run folder: {result.path}  (questions.jsonl, questions.csv, table.json, cost.json, verdict.json)")
+
+
+def _cost_summary(cost: Optional[dict]) -> Optional[dict]:
+    if not cost or "systems" not in cost:
+        return cost
+    return {s["name"]: {"per_1k_queries_usd": s["per_1k_queries_usd"], "model": s["model"]} for s in cost["systems"]}
+
+
+def _print_table(table) -> None:
+    from rich.table import Table
+
+    from ragft.evaluate.table import format_value
+
+    grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
+                 title_justify="left")
+    grid.add_column("metric")
+    for system in table.systems:
+        grid.add_column(system)
+    grid.add_column("winner")
+    grid.add_column("seed says (RAG | fine-tuning | winner)", style="dim")
+    for row in table.rows:
+        claim = row.seed_claim
+        said = " | ".join(claim.get(key, "") for key in ("rag", "fine-tuned", "winner")) if claim else ""
+        grid.add_row(row.label, *(format_value(row.values[s]) for s in table.systems), row.winner, said)
+    console.print(grid)
+
+
+@eval_app.command("compare")
+def compare(
+    run_a: Path = typer.Argument(..., metavar="RUN_A", help="A run folder."),
+    run_b: Path = typer.Argument(..., metavar="RUN_B", help="Another run folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Per metric and system: A, B, B - A and which is better (paired on shared questions when possible)."""
+    from rich.table import Table
+
+    from ragft.evaluate.runs import compare_runs, load_run
+
+    result = compare_runs(load_run(run_a), load_run(run_b))
+    if json_out:
+        return print_json(result)
+    grid = Table(title=f"A = {result.a}   B = {result.b}", title_justify="left")
+    for name in ("metric", "system", "A", "B", "B - A", "better"):
+        grid.add_column(name)
+    for row in result.rows:
+        diff = "" if row.difference is None else f"{row.difference:+.4g}"
+        grid.add_row(row.label, row.system, row.a_text, row.b_text, diff, row.better)
+    console.print(grid)
+
+
+@eval_app.command("show")
+def show(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run's table and verdict as JSON."),
+) -> None:
+    """Print a finished run's table and verdict again."""
+    from ragft.errors import InputError
+    from ragft.evaluate.runs import load_run
+
+    result = load_run(run_dir)
+    if result.table is None:
+        raise InputError(f"{run_dir}: no table yet (status {result.manifest.status}); "
+                         f"finish it with `ragft eval run --resume {run_dir}`")
+    _print_run(result, json_out)
+
+
+@eval_app.command("list")
+def list_runs(
+    root: Path = typer.Option(Path("runs"), "--runs-dir", metavar="DIR", help="Folder holding run folders."),
+    json_out: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
+) -> None:
+    """Run folders with their status, bench, systems and question count."""
+    from ragft.evaluate.runs import list_runs as find_runs
+
+    rows = [{"run": str(path), "status": m.status, "bench": m.bench, "created_at": m.created_at,
+             "systems": [s.name for s in m.systems], "questions": m.measurements.get("questions")}
+            for path, m in find_runs(root)]
+    if json_out:
+        return print_json(rows)
+    from rich.table import Table
+
+    grid = Table("run", "status", "bench", "systems", "questions")
+    for row in rows:
+        grid.add_row(row["run"], row["status"], row["bench"], ",".join(row["systems"]), str(row["questions"]))
+    console.print(grid)

@@ -45,6 +45,11 @@ class QuestionRecord(_Record):
     output_tokens: int = 0
     cost_usd: float | None = None
     error: str | None = None                                      # a failed question is kept, not dropped
+    repeat: int = 0                                               # which of --repeat N answers (seed = seed + repeat)
+    model: str = ""
+    abstained: bool = False                                       # "I don't know": no claim, not hallucinated
+    supported_ratio: float | None = None
+    judge_hallucinated: bool | None = None                        # the optional LLM judge's verdict (--judge)
 
 
 class MetricValue(_Record):
@@ -108,3 +113,4 @@ class RunManifest(_Record):
     config: dict[str, Any] = Field(default_factory=dict)     # everything else needed to re-run
     status: Literal["running", "complete", "interrupted"] = "running"
     seconds: float = 0.0
+    measurements: dict[str, Any] = Field(default_factory=dict)   # index build, training, freshness trials

@@ -1,0 +1,124 @@
+"""The eval run's configuration: one TOML/YAML/JSON file (or CLI flags) that makes a run reproducible."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ragft.errors import InputError
+from ragft.evaluate.records import SystemConfig
+
+SYSTEM_KINDS = ("closed-book", "rag", "fine-tuned", "hybrid")
+
+
+class EvalConfig(BaseModel):
+    """Everything a run needs: the questions (a built-in bench or an eval set + docs), the systems, the knobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bench: list[str] = Field(default_factory=list, json_schema_extra={"allowed": "python-faq, debian-faq"})
+    bench_source: str | None = None           # folder holding the extracted Debian packages (else apt-get)
+    bench_cache: str | None = None
+    distractors: int = Field(300, ge=0)
+    evalset: str | None = None                # JSONL eval set (ragft eval make)
+    docs: list[str] = Field(default_factory=list)   # corpus folders for an eval set
+    systems: list[SystemConfig] = Field(default_factory=list)
+    embedder: str = "minilm"
+    k: int = Field(5, ge=1)
+    seed: int = 0
+    repeat: int = Field(1, ge=1)
+    limit: int | None = Field(None, ge=1)
+    split: Literal["all", "train", "validation", "test"] = "all"
+    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    warmup: int = Field(2, ge=0, json_schema_extra={"allowed": "questions answered first and not timed"})
+    price_model: str = "gpt-4o-mini"          # catalog model every generator is priced at
+    volume_per_month: float = Field(100_000, gt=0)
+    freshness_trials: int = Field(3, ge=0)
+    judge: str | None = None                  # a generator name: LLM judge for hallucination, besides the checker
+    judge_options: dict[str, Any] = Field(default_factory=dict)
+    profile: str | None = None                # advise profile file or example name
+    bootstrap_resamples: int = Field(1000, ge=100)
+    confidence: float = Field(0.95, gt=0, lt=1)
+    max_tokens: int = Field(256, ge=1)
+
+    @property
+    def needs_index(self) -> bool:
+        return any(s.kind in ("rag", "hybrid") for s in self.systems)
+
+    @property
+    def label(self) -> str:
+        """The bench name(s) or the eval set's file stem, used in run folder names."""
+        return "+".join(self.bench) if self.bench else Path(self.evalset or "evalset").name.removesuffix(".jsonl")
+
+
+def parse_systems(text: str, generator: str = "extractive", adapter: str | None = None,
+                  generator_options: dict[str, Any] | None = None, k: int = 5) -> list[SystemConfig]:
+    """'closed-book,rag' -> SystemConfigs with the given generator; tuned kinds take the adapter."""
+    systems = []
+    for name in (part.strip() for part in text.split(",") if part.strip()):
+        if name not in SYSTEM_KINDS:
+            raise InputError(f"--systems: unknown system '{name}'; choose from {', '.join(SYSTEM_KINDS)}")
+        tuned = name in ("fine-tuned", "hybrid")
+        systems.append(SystemConfig(
+            name=name, kind=name, k=k,
+            generator="local" if tuned else generator,
+            generator_options=dict(generator_options or {}),
+            adapter=adapter if tuned else None,
+        ))
+    if not systems:
+        raise InputError("--systems: empty; name at least one of " + ", ".join(SYSTEM_KINDS))
+    return systems
+
+
+def config_from_mapping(data: dict[str, Any], where: str = "config") -> EvalConfig:
+    """An EvalConfig from plain data; a string `systems` ("closed-book,rag") and `bench` are accepted."""
+    from ragft.advise.loading import validated
+
+    data = dict(data)
+    if isinstance(data.get("bench"), str):
+        data["bench"] = [b.strip() for b in data["bench"].split(",") if b.strip()]
+    if isinstance(data.get("docs"), str):
+        data["docs"] = [data["docs"]]
+    if isinstance(data.get("systems"), str):
+        data["systems"] = [s.model_dump() for s in parse_systems(data["systems"], k=int(data.get("k", 5)))]
+    config = validated(EvalConfig, data, where)
+    problem = _inconsistency(config)
+    if problem:
+        raise InputError(f"{where}: {problem}")
+    return config
+
+
+def _inconsistency(config: EvalConfig) -> str | None:
+    if bool(config.bench) == bool(config.evalset):
+        return "give exactly one of bench (--bench) or evalset (--evalset)"
+    if config.evalset and config.needs_index and not config.docs:
+        return "an eval set with rag or hybrid systems needs docs (--docs DIR, the corpus the ids point into)"
+    if not config.systems:
+        return "systems is empty; name at least one of " + ", ".join(SYSTEM_KINDS)
+    names = [s.name for s in config.systems]
+    if len(set(names)) != len(names):
+        return f"system names must be unique, got {', '.join(names)}"
+    return None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> EvalConfig:
+    """Read a TOML/YAML/JSON run config; relative paths in it are taken from the file's folder."""
+    from ragft.advise.loading import read_mapping
+
+    path = Path(path)
+    data = read_mapping(path, "eval config")
+    base = path.resolve().parent
+    for key in ("evalset", "bench_source", "bench_cache"):
+        if isinstance(data.get(key), str):
+            data[key] = str(base / data[key])
+    if isinstance(data.get("docs"), str):
+        data["docs"] = [data["docs"]]
+    if isinstance(data.get("docs"), list):
+        data["docs"] = [str(base / d) for d in data["docs"]]
+    if isinstance(data.get("profile"), str) and (base / data["profile"]).exists():
+        data["profile"] = str(base / data["profile"])
+    for system in data.get("systems", []) if isinstance(data.get("systems"), list) else []:
+        if isinstance(system, dict) and isinstance(system.get("adapter"), str):
+            system["adapter"] = str(base / system["adapter"])
+    return config_from_mapping({**data, **(overrides or {})}, str(path))

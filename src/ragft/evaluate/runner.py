@@ -1,0 +1,467 @@
+"""`evaluate(config) -> Run` (also `run_eval`, exported as `ragft.run_eval`): every system answers the same
+questions; each answer is scored, timed and priced, written to the run folder as it comes, and summed up in
+the seed's table, a cost report and an advise verdict re-derived from the measurements. Runs resume."""
+from __future__ import annotations
+
+import hashlib
+import platform
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from ragft.errors import InputError, NotFoundError, RagftError
+from ragft.evaluate.config import EvalConfig, config_from_mapping
+from ragft.evaluate.evalset import EvalItem, load_evalset
+from ragft.evaluate.records import QuestionRecord, RunManifest, SystemConfig
+from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
+                                 QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
+                                 write_json, write_records)
+from ragft.evaluate.systems import BuildContext, System, SystemAnswer, build_system
+from ragft.evaluate.table import Measured, TableSettings, build_table
+
+RETRIEVING = ("rag", "hybrid")
+TUNED = ("fine-tuned", "hybrid")
+
+
+@dataclass
+class Questions:
+    items: list[EvalItem]
+    corpus_dirs: list[Path]
+    origin: str                   # shown in messages: the eval-set file or the bench names
+    evalset_sha256: str
+    corpus_sha256: str
+    provenance: dict[str, Any]
+
+
+def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None = None,
+             resume: Path | str | None = None, progress: bool = False) -> Run:
+    """Run (or, with `resume=RUN_DIR`, finish) an eval and return the run read back from its folder.
+
+    `out`: the run folder (default runs/<UTC timestamp>-<bench>). Ctrl-C or SIGTERM leaves the rows written
+    so far and marks the manifest "interrupted"; resume skips them."""
+    if resume is not None:
+        run_dir, manifest = Path(resume), load_manifest(resume)
+        config = config_from_mapping(manifest.config, str(Path(resume) / CONFIG))
+    else:
+        if config is None:
+            raise InputError("evaluate needs a config (or resume=RUN_DIR)")
+        config = config if isinstance(config, EvalConfig) else config_from_mapping(config)
+        run_dir = Path(out) if out is not None else new_run_dir("runs", config.label)
+        manifest = None
+    started = time.perf_counter()
+    questions = load_questions(config)
+    if manifest is None:
+        manifest = _new_manifest(run_dir, config, questions)
+    elif manifest.evalset_sha256 != questions.evalset_sha256:
+        raise InputError(f"{run_dir}: the questions changed since the run started (sha256 differs); "
+                         "start a new run instead of resuming")
+    write_json(run_dir / CONFIG, config)
+    manifest.status = "running"
+    write_json(run_dir / MANIFEST, manifest)
+    done_before = manifest.seconds
+    try:
+        with _sigterm_as_interrupt():
+            _execute(config, questions, run_dir, manifest, progress)
+    except KeyboardInterrupt:
+        _stop(run_dir, manifest, "interrupted", done_before + time.perf_counter() - started)
+        raise
+    except BaseException:
+        _stop(run_dir, manifest, "interrupted", done_before + time.perf_counter() - started)
+        raise
+    _stop(run_dir, manifest, "complete", done_before + time.perf_counter() - started)
+    return load_run(run_dir)
+
+
+evaluate = run_eval
+
+
+def _stop(run_dir: Path, manifest: RunManifest, status: str, seconds: float) -> None:
+    manifest.status, manifest.seconds = status, round(seconds, 3)
+    write_json(run_dir / MANIFEST, manifest)
+    if status != "complete":
+        write_csv(run_dir / QUESTIONS_CSV, read_records(run_dir / QUESTIONS))
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """`kill PID` stops a run like Ctrl-C does: rows kept, manifest marked interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# --- questions ---------------------------------------------------------------------------------------
+
+def load_questions(config: EvalConfig) -> Questions:
+    """The eval items (bench or eval set), then the split and a seeded sample of `limit`, in original order."""
+    if config.bench:
+        questions = _bench_questions(config)
+    else:
+        path = Path(config.evalset)
+        docs = [Path(d) for d in config.docs]
+        for folder in docs:
+            if not folder.exists():
+                raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
+        questions = Questions(load_evalset(path), docs, str(path), _sha256_bytes(path.read_bytes()),
+                              _tree_sha256(docs), {"evalset": str(path.resolve())})
+    items = questions.items
+    if config.split != "all":
+        from ragft.evaluate.splits import split
+
+        parts = split(items, *config.split_fractions, seed=config.seed)
+        items = getattr(parts, config.split)
+    if config.limit is not None and config.limit < len(items):
+        picked = np.sort(np.random.default_rng(config.seed).permutation(len(items))[:config.limit])
+        items = [items[i] for i in picked]
+    if not items:
+        raise InputError(f"{questions.origin}: no questions left after split={config.split} and limit")
+    questions.items = items
+    return questions
+
+
+def _bench_questions(config: EvalConfig) -> Questions:
+    from ragft.evaluate.benches import load_bench
+
+    items, dirs, hashes, provenance = [], [], [], {}
+    for name in config.bench:
+        bench = load_bench(name, cache_dir=config.bench_cache, source_dir=config.bench_source,
+                           distractors=config.distractors)
+        prefix = f"{name}:" if len(config.bench) > 1 else ""
+        items += [item.model_copy(update={"id": prefix + item.id}) for item in bench.questions]
+        dirs.append(bench.corpus_dir)
+        hashes.append(bench.source.tree_sha256)
+        provenance[name] = {"package": bench.source.package, "version": bench.source.version,
+                            "deb_sha256": bench.source.deb_sha256, "tree_sha256": bench.source.tree_sha256,
+                            "documents": bench.documents, "distractors": bench.distractors}
+    text = "".join(item.model_dump_json() + "\n" for item in items)
+    return Questions(items, dirs, ", ".join(config.bench), _sha256_bytes(text.encode()),
+                     _sha256_bytes("".join(hashes).encode()), provenance)
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _tree_sha256(folders: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+        for file in files:
+            digest.update(file.relative_to(folder.parent if folder.is_file() else folder).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _new_manifest(run_dir: Path, config: EvalConfig, questions: Questions) -> RunManifest:
+    return RunManifest(
+        run_id=run_dir.name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        bench=questions.origin, evalset_sha256=questions.evalset_sha256, corpus_sha256=questions.corpus_sha256,
+        systems=config.systems, seed=config.seed, repeat=config.repeat,
+        bootstrap_resamples=config.bootstrap_resamples, confidence=config.confidence,
+        versions=versions(any(s.generator == "local" for s in config.systems)),
+        config=config.model_dump(mode="json"),
+        measurements={"questions": len(questions.items), "provenance": questions.provenance},
+    )
+
+
+def versions(local: bool = False) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import ragft
+
+    out = {"python": platform.python_version(), "ragft": ragft.__version__, "platform": platform.platform()}
+    names = ["numpy", "lancedb", "pyarrow", "pydantic"] + (["torch", "transformers", "peft"] if local else [])
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool) -> None:
+    index = _open_index(config, questions, run_dir, manifest, progress) if config.needs_index else None
+    try:
+        context = BuildContext(index=index, max_tokens=config.max_tokens)
+        systems = [build_system(system, context) for system in config.systems]
+        _check_price_model(config)
+        _record_adapters(config, manifest)
+        judge = _judge(config, manifest)
+        write_json(run_dir / MANIFEST, manifest)
+        done = {(r.system, r.question_id, r.repeat) for r in read_records(run_dir / QUESTIONS, repair=True)}
+        todo = [(item, repeat) for repeat in range(config.repeat) for item in questions.items]
+        remaining = [(i, r, s) for i, r in todo for s in systems if (s.name, i.id, r) not in done]
+        if remaining:
+            _warm_up(systems, questions.items[:config.warmup], config.seed)
+        with QuestionLog(run_dir / QUESTIONS) as log, _bar(progress, len(remaining)) as advance:
+            for item, repeat, system in remaining:
+                log.append(answer_and_score(system, item, repeat, config, judge))
+                advance(system.name)
+        _measure_freshness(config, systems, manifest, run_dir)
+        _summarise(config, run_dir, manifest, index)
+    finally:
+        if index is not None:
+            index.close()
+
+
+def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool):
+    from ragft.rag.engine import Index
+
+    index = Index.open(run_dir / "index", embedder=config.embedder)
+    start = time.perf_counter()
+    for folder in questions.corpus_dirs:
+        index.sync([folder], root=folder, progress=progress)
+    seconds = time.perf_counter() - start
+    if "index_build_seconds" not in manifest.measurements:
+        stats = index.stats()
+        manifest.measurements.update(index_build_seconds=round(seconds, 3), index_documents=stats["documents"],
+                                     index_chunks=stats["chunks"], embedder=stats["embedder_id"])
+    check_relevant_ids(questions, index)
+    return index
+
+
+def check_relevant_ids(questions: Questions, index) -> None:
+    """Refuse an eval set whose gold ids match nothing in the index: it was built from another corpus."""
+    gold = sorted({rid for item in questions.items for rid in item.relevant_ids})
+    if not gold:
+        return
+    documents = set(index.meta["documents"])
+    if not any(_matches(rid, documents) for rid in gold):
+        raise InputError(f"none of the {len(gold)} relevant_ids in {questions.origin} match a document in the "
+                         f"index at {index.path}: were they built from another corpus?")
+
+
+def _matches(rid: str, documents: set[str]) -> bool:
+    return rid in documents or rid.split("#", 1)[0] in documents
+
+
+def _check_price_model(config: EvalConfig) -> None:
+    from ragft.costs import load_catalog
+
+    catalog = load_catalog()
+    catalog.generation(config.price_model)
+    if any(s.kind in TUNED for s in config.systems):
+        catalog.generation(config.price_model, fine_tuned=True)
+
+
+def _record_adapters(config: EvalConfig, manifest: RunManifest) -> None:
+    from ragft.finetune.manifest import verify_adapter
+
+    adapters = {}
+    for system in config.systems:
+        if system.adapter:
+            m = verify_adapter(system.adapter)
+            adapters[system.name] = {"path": system.adapter, "base": m.base, "training_seconds": m.seconds,
+                                     "steps": m.steps, "examples": m.examples, "data_sha256": m.data_sha256,
+                                     "epochs": m.hyperparameters.get("epochs"), "files": m.files}
+    if adapters:
+        manifest.measurements["adapters"] = adapters
+
+
+def _judge(config: EvalConfig, manifest: RunManifest):
+    if not config.judge:
+        return None
+    from ragft.llm import create_generator
+    from ragft.rag.grounding import JUDGE_PROMPT, LLMJudge
+
+    generator = create_generator(config.judge, **config.judge_options)
+    manifest.measurements["judge"] = {"generator": config.judge, "options": config.judge_options,
+                                      "model": getattr(generator, "model", "") or config.judge,
+                                      "prompt": JUDGE_PROMPT}
+    return LLMJudge(generator)
+
+
+def _warm_up(systems: Sequence[System], items: Sequence[EvalItem], seed: int) -> None:
+    """Answer the first questions once, untimed: model loading and caches stay out of the latencies."""
+    for system in systems:
+        for item in items:
+            try:
+                system.answer(item, seed)
+            except RagftError:
+                pass          # the timed pass records the error on the question
+
+
+def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalConfig, judge=None) -> QuestionRecord:
+    """One question through one system, scored; a failure is recorded on the row, never dropped."""
+    base = dict(system=system.name, question_id=item.id, question=item.question,
+                reference_answer=item.reference_answer, relevant_ids=list(item.relevant_ids), repeat=repeat)
+    try:
+        answer = system.answer(item, config.seed + repeat)
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:      # a provider outage or a model crash: keep the row with its reason
+        message = str(error) if isinstance(error, RagftError) else f"{type(error).__name__}: {error}"
+        return QuestionRecord(answer="", error=message, **base)
+    return QuestionRecord(answer=answer.answer, contexts=answer.contexts, timings=answer.timings,
+                          input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
+                          model=answer.model, **base, **_scores(item, answer, system.config.k, judge))
+
+
+def _scores(item: EvalItem, answer: SystemAnswer, k: int, judge) -> dict[str, Any]:
+    from ragft.evaluate.metrics import score_question, support_of
+
+    row = score_question(item, answer.answer, retrieved=answer.hits, k=k)
+    out: dict[str, Any] = {
+        "retrieval": {name: row[name] for name in ("hit_at_1", "recall_at_k", "mrr", "ndcg_at_10") if name in row},
+        "quality": {name: row[name] for name in ("exact_match", "token_f1", "rouge_l")},
+        "hallucinated": bool(row["hallucinated"]), "abstained": bool(row["abstained"]),
+        "supported_ratio": row["supported_ratio"],
+    }
+    contexts = [c.text for c in answer.contexts]
+    if not row["abstained"]:
+        report = support_of(answer.answer, contexts, item.reference_answer)
+        out["unsupported_sentences"] = [s.text for s in report.sentences if not s.supported]
+        if judge is not None:
+            out["judge_hallucinated"] = judge.check_support(answer.answer, contexts + [item.reference_answer]).hallucinated
+    elif judge is not None:
+        out["judge_hallucinated"] = False
+    return out
+
+
+@contextmanager
+def _bar(enabled: bool, total: int):
+    if not enabled or total == 0:
+        yield lambda name: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[system]}"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("answering", total=total, system="")
+        yield lambda name: bar.update(task, advance=1, system=name)
+
+
+# --- run-level measurements ----------------------------------------------------------------------------
+
+def _measure_freshness(config: EvalConfig, systems: Sequence[System], manifest: RunManifest, run_dir: Path) -> None:
+    from ragft.evaluate.freshness import measure_freshness
+
+    measured = manifest.measurements.setdefault("freshness", {})
+    for system in systems:
+        if system.kind in RETRIEVING and system.name not in measured and config.freshness_trials:
+            trials = measure_freshness(system, config.freshness_trials, config.seed)
+            measured[system.name] = [vars(t) for t in trials]
+            write_json(run_dir / MANIFEST, manifest)
+
+
+def measured_rows(config: EvalConfig, manifest: RunManifest) -> dict[str, dict[str, Measured]]:
+    """Time to production and freshness per system, from what the run measured and the adapter manifests."""
+    build = manifest.measurements.get("index_build_seconds")
+    adapters = manifest.measurements.get("adapters", {})
+    freshness = manifest.measurements.get("freshness", {})
+    ttp: dict[str, Measured] = {}
+    fresh: dict[str, Measured] = {}
+    for system in config.systems:
+        trained = adapters.get(system.name, {}).get("training_seconds")
+        if system.kind == "closed-book":
+            ttp[system.name] = Measured(note="n/a: nothing to build (the generator as it is)")
+            fresh[system.name] = Measured(note="n/a: knowledge fixed in the model's weights")
+            continue
+        parts = {"rag": [build], "fine-tuned": [trained], "hybrid": [build, trained]}[system.kind]
+        ttp[system.name] = Measured(samples=(float(sum(parts)),), note=_ttp_note(system.kind, build, trained))
+        if system.kind == "fine-tuned":
+            fresh[system.name] = Measured(samples=(float(trained),),
+                                          note="retraining: training seconds from the adapter manifest")
+        else:
+            fresh[system.name] = _freshness_measure(freshness.get(system.name, []))
+    return {"time_to_production": ttp, "freshness": fresh}
+
+
+def _ttp_note(kind: str, build: float | None, trained: float | None) -> str:
+    if kind == "rag":
+        return f"index build {build:.1f} s (chunk + embed + store the corpus)"
+    if kind == "fine-tuned":
+        return f"adapter training {trained:.1f} s (from its manifest)"
+    return f"index build {build:.1f} s + adapter training {trained:.1f} s"
+
+
+def _freshness_measure(trials: list[dict[str, Any]]) -> Measured:
+    if not trials:
+        return Measured(note="not measured (freshness_trials = 0)")
+    cited = [t["seconds"] for t in trials if t["cited"]]
+    note = f"{len(cited)}/{len(trials)} trials: the answer cited the newly added document"
+    return Measured(samples=tuple(cited), note=note if cited else note + "; never found, so n/a")
+
+
+def _summarise(config: EvalConfig, run_dir: Path, manifest: RunManifest, index) -> None:
+    from ragft.evaluate.pricing import price_run
+
+    records = read_records(run_dir / QUESTIONS)
+    names = [s.name for s in config.systems]
+    report, records = price_run(config, records, manifest, index)
+    write_json(run_dir / COST, report)
+    write_records(run_dir / QUESTIONS, records)
+    write_csv(run_dir / QUESTIONS_CSV, records)
+    settings = TableSettings(resamples=config.bootstrap_resamples, confidence=config.confidence, seed=config.seed,
+                             notes=_notes(config, records))
+    table = build_table(records, names, run_id=manifest.run_id, bench=manifest.bench,
+                        measured=measured_rows(config, manifest), settings=settings)
+    write_json(run_dir / TABLE, table)
+    write_json(run_dir / VERDICT, verdict_for(config, table))
+
+
+def _notes(config: EvalConfig, records: Sequence[QuestionRecord]) -> dict[str, dict[str, str]]:
+    notes: dict[str, dict[str, str]] = {"retrieval_accuracy": {}, "cost_per_1k": {}, "hallucination_rate": {}}
+    for system in config.systems:
+        if system.kind not in RETRIEVING:
+            notes["retrieval_accuracy"][system.name] = "no retrieval: see answer F1"
+        notes["cost_per_1k"][system.name] = (f"{system.generator} tokens priced as {config.price_model}"
+                                             f"{' (fine-tuned)' if system.kind in TUNED else ''}")
+        if system.kind not in RETRIEVING:
+            notes["hallucination_rate"][system.name] = "checked against the reference answer only"
+    return notes
+
+
+def verdict_for(config: EvalConfig, table) -> Any:
+    """advise(profile, measurements of this run): where the profile leaves latency, cost or hallucination to
+    data, the verdict is derived from what was measured here."""
+    from ragft.advise import Measurements, advise
+    from ragft.advise.measurements import SystemMeasurement
+
+    rows = {row.key: row for row in table.rows}
+    systems = {}
+    for system in config.systems:
+        if system.kind in systems:
+            continue
+        p95 = rows["latency_p95"].values[system.name].value if "latency_p95" in rows else None
+        cost = rows["cost_per_1k"].values[system.name].value if "cost_per_1k" in rows else None
+        rate = rows["hallucination_rate"].values[system.name].value if "hallucination_rate" in rows else None
+        systems[system.kind] = SystemMeasurement(
+            p95_latency_s=p95 if p95 else None, cost_per_query_usd=None if cost is None else cost / 1000,
+            hallucination_rate=rate)
+    measurements = Measurements(source=f"eval run {table.run_id}", systems=systems)
+    return advise(load_profile_or_example(config.profile), measurements)
+
+
+def load_profile_or_example(name: str | None):
+    from ragft.advise import Profile
+    from ragft.advise.examples import example_names, load_example
+    from ragft.advise.profile import load_profile
+
+    if name is None:
+        return Profile()
+    if Path(name).is_file():
+        return load_profile(name)
+    if name in example_names():
+        return load_example(name)
+    raise NotFoundError(f"--profile {name}: neither a profile file nor an example "
+                        f"({', '.join(example_names())})")
