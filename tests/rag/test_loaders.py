@@ -217,3 +217,13 @@ def test_markdown_list_items_quotes_and_tables_over_dashes_are_not_headings(tmp_
 def test_html_fragment_without_head_still_gives_its_title(tmp_path):
     doc = load_one(tmp_path, "frag.html", "<title>Fragment</title><p>Only a paragraph.</p>")
     assert (doc.title, doc.text) == ("Fragment", "Only a paragraph.")
+
+
+def test_pdf_with_a_wrong_xref_offset_is_repaired_quietly(tmp_path, caplog):
+    pdf = make_pdf([["Recovered text."]])
+    xref = pdf.rindex(b"startxref\n") + len(b"startxref\n")
+    broken = pdf[:xref] + str(int(pdf[xref:].split(b"\n")[0]) + 7).encode() + b"\n%%EOF\n"
+    with caplog.at_level("WARNING"):
+        doc = load_one(tmp_path, "shifted.pdf", broken)
+    assert doc.text == "Recovered text."
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]

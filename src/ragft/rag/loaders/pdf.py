@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 from ragft.errors import InputError
@@ -16,11 +18,12 @@ def pdf_to_text(path: Path, data: bytes) -> tuple[str, str, list[list[int]]]:
     from pypdf import PdfReader
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(f"{path}: PDF is encrypted with a password; decrypt it first (e.g. qpdf --decrypt)")
-        texts = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") or ""
+        with _quiet_pypdf():
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise InputError(f"{path}: PDF is encrypted with a password; decrypt it first (e.g. qpdf --decrypt)")
+            texts = [page.extract_text() or "" for page in reader.pages]
+            title = (reader.metadata or {}).get("/Title") or ""
     except InputError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files; all mean the same to the user
@@ -38,3 +41,15 @@ def pdf_to_text(path: Path, data: bytes) -> tuple[str, str, list[list[int]]]:
     if not parts:
         raise InputError(f"{path}: PDF has no extractable text (scanned images?); run OCR on it first")
     return "\n\n".join(parts), " ".join(str(title).split()), pages
+
+
+@contextmanager
+def _quiet_pypdf():
+    """pypdf logs a warning for every quirk it repairs; outside a handler they would reach the terminal."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
