@@ -56,7 +56,7 @@ def _record(system: SystemConfig, i: int, rng: np.random.Generator) -> QuestionR
         answer = f"{IMG} {SCRIPT} [1]"
     contexts = [
         RetrievedContext(chunk_id=f"faq-{(i + j) % 12}#0", doc_id=f"faq-{(i + j) % 12}",
-                         text=(f"Context with {SCRIPT} and {IMG}" if i == 8 else f"{FACTS[(i + j) % 12][1]} More text."),
+                         text=f"Context with {SCRIPT} and {IMG}" if i == 8 else f"{FACTS[(i + j) % 12][1]} More.",
                          score=round(0.9 - 0.1 * j, 3))
         for j in range(system.k)
     ] if retrieves else []

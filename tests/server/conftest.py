@@ -31,6 +31,8 @@ class HashingEmbedder:
 
 EMBEDDERS.register("test-server-hashing")(HashingEmbedder)
 
+LOCAL = "http://127.0.0.1"          # without a token the app serves loopback Host names only
+
 DOCS = {
     "venv": ("Virtual environments", "A virtual environment isolates the packages of one project. "
              "Create a virtual environment with python -m venv DIR and activate it before installing packages."),
@@ -60,5 +62,5 @@ def runs_dir(tmp_path_factory):
 
 @pytest.fixture
 def client(index_path, runs_dir):
-    with TestClient(create_app(index_path, runs_dir), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(index_path, runs_dir), base_url=LOCAL, raise_server_exceptions=False) as test_client:
         yield test_client

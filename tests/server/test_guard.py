@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from ragft.errors import InputError
 from ragft.server.app import create_app
 from ragft.server.guard import TokenBucket, check_bind
+from server.conftest import LOCAL
 
 
 def test_a_body_over_64_kb_gets_a_413_page(client):
@@ -24,7 +25,7 @@ def test_a_chunked_body_over_the_limit_is_cut_off_while_reading(client):
 
 
 def test_a_client_over_its_rate_gets_a_429_page_with_retry_after(index_path, runs_dir):
-    with TestClient(create_app(index_path, runs_dir, rate_per_minute=1, burst=3)) as client:
+    with TestClient(create_app(index_path, runs_dir, rate_per_minute=1, burst=3), base_url=LOCAL) as client:
         codes = [client.get("/healthz").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         response = client.get("/")
@@ -38,7 +39,7 @@ def test_the_bucket_refills_with_time():
 
 
 def test_with_a_token_pages_need_it_and_a_token_link_sets_a_cookie(index_path, runs_dir):
-    with TestClient(create_app(index_path, runs_dir, token="s3cret")) as client:
+    with TestClient(create_app(index_path, runs_dir, token="s3cret"), base_url=LOCAL) as client:
         assert client.get("/healthz").status_code == 200
         denied = client.get("/runs")
         assert denied.status_code == 401 and "Access token needed" in denied.text
@@ -68,7 +69,7 @@ def test_an_unexpected_error_is_a_clear_500_page_without_a_traceback(index_path,
     async def boom():
         raise RuntimeError("secret internals at /srv/app.py line 12")
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as client:
         response = client.get("/boom")
     assert response.status_code == 500 and "Something went wrong" in response.text
     assert "Traceback" not in response.text and "secret internals" not in response.text
@@ -94,3 +95,11 @@ def test_serve_refuses_a_public_host_without_a_token_in_one_line(capsys, monkeyp
         main(["serve", "--host", "0.0.0.0"])
     err = capsys.readouterr().err
     assert done.value.code == 1 and err.startswith("error: --host 0.0.0.0") and len(err.strip().splitlines()) == 1
+
+
+def test_without_a_token_only_loopback_host_names_are_served(index_path, runs_dir):
+    with TestClient(create_app(index_path, runs_dir), base_url="http://attacker.example:8321") as client:
+        response = client.get("/runs")
+    assert response.status_code == 400 and "answers only to localhost" in response.text
+    with TestClient(create_app(index_path, runs_dir), base_url="http://localhost:8321") as client:
+        assert client.get("/runs").status_code == 200

@@ -8,6 +8,7 @@ from markupsafe import escape
 from ragft.advise import advise
 from ragft.advise.examples import load_example
 from report.sample_run import IMG, SCRIPT
+from server.conftest import LOCAL
 
 
 def test_advisor_form_shows_every_profile_answer_and_prefills_an_example(client):
@@ -66,7 +67,7 @@ def test_asking_without_an_index_says_how_to_build_one(runs_dir, tmp_path):
 
     from ragft.server.app import create_app
 
-    with TestClient(create_app(tmp_path / "none", runs_dir)) as client:
+    with TestClient(create_app(tmp_path / "none", runs_dir), base_url=LOCAL) as client:
         assert 'id="no-index"' in client.get("/ask").text
         response = client.post("/ask", data={"question": "anything"})
     assert response.status_code == 404 and "ragft index DIR" in response.text

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from ragft.server.app import create_app
+from server.conftest import LOCAL
 
 runner = pytest.importorskip("ragft.evaluate.runner", reason="the eval runner is not in this tree yet")
 
@@ -35,6 +36,6 @@ def test_a_runner_written_run_renders_every_table_row_and_its_verdict(real_runs,
     assert f'<div class="label">{escape(run.verdict.label)}</div>' in page
     assert page.count("<details>") >= len(run.table.systems)       # worst answers, and more measurements
 
-    with TestClient(create_app(index_path, real_runs)) as client:
+    with TestClient(create_app(index_path, real_runs), base_url=LOCAL) as client:
         assert '<a href="/runs/tiny">tiny</a>' in client.get("/runs").text
         assert client.get("/runs/tiny").status_code == 200

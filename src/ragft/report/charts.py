@@ -208,7 +208,8 @@ def bar_chart(values: dict[str, dict[str, float]], metrics: Sequence[str], syste
                 continue
             px, py = start + s * bar, bottom - value * (bottom - top)
             body.append(f'<rect x="{px + 2:.1f}" y="{py:.1f}" width="{bar - 4:.1f}" height="{bottom - py:.1f}" '
-                        f'fill="{palette[name]}" rx="2"><title>{escape(f"{name} {metric}: {value:.3f}")}</title></rect>')
+                        f'fill="{palette[name]}" rx="2"><title>{escape(f"{name} {metric}: {value:.3f}")}</title>'
+                        "</rect>")
             body.append(_text(px + bar / 2, py - 4, f"{value:.2f}", "middle", fill="#374151", font_size="10"))
         body.append(_text(left + g * group + group / 2, bottom + 16, (names or {}).get(metric, metric), "middle",
                           fill="#111827"))

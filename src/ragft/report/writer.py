@@ -13,7 +13,8 @@ from ragft.report.run import load_run
 FORMATS = {"html": "report.html", "md": "report.md"}
 
 
-def write_report(run_path: str | Path, out: str | Path | None = None, formats: Iterable[str] = ("html", "md")) -> list[Path]:
+def write_report(run_path: str | Path, out: str | Path | None = None,
+                 formats: Iterable[str] = ("html", "md")) -> list[Path]:
     """Render the run at `run_path` into `out` (default: the run folder); returns the written paths."""
     from ragft.report.html import render_html
     from ragft.report.markdown import render_markdown

@@ -11,12 +11,13 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response,
+                               StreamingResponse)
 from starlette.exceptions import HTTPException
 
 from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.server.asker import Asker
-from ragft.server.guard import TOKEN_COOKIE, TokenBucket, bearer, token_matches
+from ragft.server.guard import TOKEN_COOKIE, TokenBucket, bearer, is_loopback, token_matches
 
 log = logging.getLogger("ragft.server")
 
@@ -40,7 +41,8 @@ class TooLarge(Exception):
 def create_app(index_path: str | Path, runs_dir: str | Path, token: str | None = None, *,
                max_body_bytes: int = MAX_BODY_BYTES, rate_per_minute: float = 240, burst: int = 60,
                generator: str = "extractive", generator_options: dict[str, Any] | None = None) -> FastAPI:
-    """The web app; `token`, when set, is required (Bearer header, or `?token=` once, which sets a cookie)."""
+    """The web app; `token`, when set, is required (Bearer header, or `?token=` once, which sets a cookie).
+    Without a token only loopback Host names are served, so a web page cannot reach it by DNS rebinding."""
     asker = Asker(index_path, generator, generator_options=generator_options)
 
     @asynccontextmanager
@@ -100,6 +102,9 @@ def _guard(app: FastAPI, token: str | None, bucket: TokenBucket, max_body: int) 
             response = error_page(request, 429, "Too many requests",
                                   "This server limits how often one client may ask. Wait a few seconds and retry.")
             response.headers["Retry-After"] = "5"
+        elif not token and not is_loopback(request.url.hostname or ""):
+            response = error_page(request, 400, "Unknown host",
+                                  "Without an access token this server answers only to localhost and 127.0.0.1.")
         elif int(request.headers.get("content-length") or 0) > max_body:
             response = _too_large(request)
         elif token and request.url.path not in _OPEN_PATHS:
