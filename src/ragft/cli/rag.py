@@ -108,7 +108,8 @@ def register(app: typer.Typer) -> None:
             f"unchanged {report.unchanged} -> {report.chunks_total} chunks in {index} ({report.seconds:.2f} s)"
         )
         for path, reason in report.failed:
-            err_console.print(f"skipped {path}: {reason}", markup=False, highlight=False)
+            message = reason if reason.startswith(path) else f"{path}: {reason}"
+            err_console.print(f"skipped {message}", markup=False, highlight=False)
 
     @app.command("search")
     def search_command(
