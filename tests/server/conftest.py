@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 
 import numpy as np
 import pytest
@@ -32,6 +33,12 @@ class HashingEmbedder:
 EMBEDDERS.register("test-server-hashing")(HashingEmbedder)
 
 LOCAL = "http://127.0.0.1"          # without a token the app serves loopback Host names only
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
 
 DOCS = {
     "venv": ("Virtual environments", "A virtual environment isolates the packages of one project. "

@@ -87,16 +87,6 @@ def test_pages_forbid_outside_scripts_and_framing(client):
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
 
 
-def test_serve_refuses_a_public_host_without_a_token_in_one_line(capsys, monkeypatch):
-    from ragft.cli import main
-
-    monkeypatch.delenv("RAGFT_SERVE_TOKEN", raising=False)
-    with pytest.raises(SystemExit) as done:
-        main(["serve", "--host", "0.0.0.0"])
-    err = capsys.readouterr().err
-    assert done.value.code == 1 and err.startswith("error: --host 0.0.0.0") and len(err.strip().splitlines()) == 1
-
-
 def test_without_a_token_only_loopback_host_names_are_served(index_path, runs_dir):
     with TestClient(create_app(index_path, runs_dir), base_url="http://attacker.example:8321") as client:
         response = client.get("/runs")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -18,6 +19,9 @@ def register(app: typer.Typer) -> None:
         index: Path = typer.Option(Path(".ragft/index"), "--index", metavar="PATH", help="Index to ask."),
         runs: Path = typer.Option(Path("runs"), "--runs", metavar="DIR", help="Folder of eval runs."),
         generator: str = typer.Option("extractive", "--generator", help="Generator that answers questions."),
+        model: Optional[str] = typer.Option(None, "--model", help="Model name passed to the generator."),
+        base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL",
+                                               help="Server of an openai-compatible generator."),
         token_env: str = typer.Option(TOKEN_ENV, "--token-env", metavar="NAME",
                                       help="Environment variable holding the access token."),
     ) -> None:
@@ -33,5 +37,6 @@ def register(app: typer.Typer) -> None:
         shown = f"[{host}]" if ":" in host else host
         link = f"http://{shown}:{port}/" + ("?token=..." if token else "")
         typer.echo(f"ragft serve: {link} (index {index}, runs {runs}); Ctrl+C stops")
-        uvicorn.run(create_app(index, runs, token, generator=generator), host=host, port=port,
-                    log_level="warning", server_header=False)
+        options = {key: value for key, value in (("model", model), ("base_url", base_url)) if value}
+        app = create_app(index, runs, token, generator=generator, generator_options=options)
+        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
