@@ -111,3 +111,9 @@ def test_a_failed_question_leads_its_systems_worst_answers(run):
     worst = worst_answers([*run.questions, failed], run.table.systems)
     rag = [w for w in worst if w.record.system == failed.system]
     assert rag[0].record.question_id == "q99" and rag[0].why == "failed: generator timed out after 30 s"
+
+
+def test_at_a_glance_cards_name_each_seed_rows_winner(run, html_page):
+    cards = html_page.split('id="glance"')[1].split("<h2")[0]
+    shown = re.findall(r'<div class="w[^"]*">([^<]+)</div>', cards)
+    assert shown == [row.winner for row in run.table.rows if row.seed_claim]
