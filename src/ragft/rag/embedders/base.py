@@ -30,6 +30,12 @@ _BACKENDS: tuple[str, ...] = (
 )
 
 
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32; all-zero rows stay zero."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
 def create_embedder(name: str, **options) -> Embedder:
     for module in _BACKENDS:
         importlib.import_module(module)

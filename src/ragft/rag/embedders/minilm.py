@@ -6,16 +6,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ragft.rag.embedders.base import EMBEDDERS
+from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
 from ragft.rag.embedders.bert import Bert
-from ragft.rag.embedders.bundled import bundled_tokenizer, load_bundled_minilm
-
-MODEL_ID = "all-MiniLM-L6-v2"
-
-
-def l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+from ragft.rag.embedders.bundled import MODEL_ID, bundled_tokenizer, load_bundled_minilm
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:

@@ -8,8 +8,7 @@ import numpy as np
 
 from ragft.errors import InputError, ProviderError
 from ragft.llm.http import ProviderClient
-from ragft.rag.embedders.base import EMBEDDERS
-from ragft.rag.embedders.minilm import l2_normalise
+from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "text-embedding-3-small"

@@ -14,10 +14,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ragft.errors import InputError
-from ragft.rag.embedders.base import EMBEDDERS
+from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
 from ragft.rag.embedders.bert import Bert
-from ragft.rag.embedders.bundled import BundledModel, bundled_tokenizer, load_bundled_minilm
-from ragft.rag.embedders.minilm import MODEL_ID, l2_normalise
+from ragft.rag.embedders.bundled import MODEL_ID, BundledModel, bundled_tokenizer, load_bundled_minilm
 
 TABLE_VERSION = 1            # bump when the distillation recipe changes: old caches are then ignored
 FIRST_WORD_ID = 1996         # BERT uncased: ids below are [PAD]/[unusedN]/specials/single characters
