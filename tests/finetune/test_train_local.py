@@ -41,6 +41,15 @@ def test_prompt_tokens_are_masked_and_answer_ends_with_eos(tiny, facts):
     assert ids[-len(answer):] == answer
 
 
+def test_answer_only_loss_equals_the_models_own_causal_lm_loss(tiny, facts):
+    from ragft.finetune.train_local import collate, completion_loss
+
+    model, tokenizer = tiny
+    batch = collate([encode(f, tokenizer, 256) for f in facts[:3]], tokenizer.pad_token_id)
+    with torch.no_grad():
+        assert completion_loss(model, batch).item() == pytest.approx(model(**batch).loss.item(), rel=1e-5)
+
+
 def test_loss_decreases_on_a_memorisable_dataset(tiny, facts, tmp_path):
     model, tokenizer = tiny
     manifest = train_lora(facts, tmp_path / "adapter", model=model, tokenizer=tokenizer, config=CONFIG)

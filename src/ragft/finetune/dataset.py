@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ragft.costs.tokens import TOKENS_PER_MESSAGE, TOKENS_PER_REPLY, TokenCounter, counter_for
 from ragft.errors import InputError, NotFoundError
+from ragft.evaluate.evalset import write_atomic
 
 
 @dataclass(frozen=True)
@@ -267,18 +266,6 @@ def split(
 
 # ---------------------------------------------------------------- export
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def to_openai_jsonl(examples: Iterable[Example]) -> str:
     return "".join(json.dumps({"messages": e.messages()}, ensure_ascii=False) + "\n" for e in examples)
 
@@ -286,7 +273,7 @@ def to_openai_jsonl(examples: Iterable[Example]) -> str:
 def export_openai(examples: Iterable[Example], path: str | Path) -> Path:
     """OpenAI chat fine-tuning format: one {"messages": [system?, user, assistant]} per line."""
     path = Path(path)
-    atomic_write_text(path, to_openai_jsonl(examples))
+    write_atomic(path, to_openai_jsonl(examples))
     return path
 
 
@@ -332,21 +319,13 @@ def _write_hf_split(examples: Sequence[Example], folder: Path, name: str) -> Non
 
 def export_hf(splits: dict[str, Sequence[Example]], folder: str | Path) -> Path:
     """A `datasets.load_from_disk`-compatible DatasetDict folder, written with pyarrow only, atomically."""
+    from ragft.finetune.manifest import staged_dir
+
     folder = Path(folder)
-    if folder.exists():
-        raise InputError(f"{folder}: already exists; choose a new --out folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
-    try:
+    with staged_dir(folder) as tmp:
         for name, examples in splits.items():
             _write_hf_split(examples, tmp / name, name)
         (tmp / "dataset_dict.json").write_text(json.dumps({"splits": list(splits)}))
-        os.replace(tmp, folder)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
 
 

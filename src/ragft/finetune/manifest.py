@@ -6,7 +6,6 @@ into place, so an interrupted run can never leave something that loads as if it 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from typing import Any, Iterator
 from pydantic import BaseModel, ValidationError
 
 from ragft.errors import InputError, NotFoundError
+from ragft.llm.local_model import sha256_file
 
 MANIFEST_NAME = "ragft-adapter.json"
 
@@ -42,14 +42,6 @@ class AdapterManifest(BaseModel):
     versions: dict[str, str]
     files: dict[str, str]                    # relative path -> sha256
     created_at: str
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_hashes(folder: Path) -> dict[str, str]:

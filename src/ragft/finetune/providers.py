@@ -147,12 +147,12 @@ class JobsLedger:
             raise InputError(f"{self.path}: not valid JSON; fix or delete the jobs ledger") from None
 
     def record(self, job: Job, **extra: Any) -> dict[str, Any]:
-        from ragft.finetune.dataset import atomic_write_text
+        from ragft.evaluate.evalset import write_atomic
 
         entries = self.entries()
         entry = entries.get(job.id, {}) | extra | job.model_dump(
             include={"id", "status", "model", "fine_tuned_model", "training_file", "trained_tokens"})
         entry["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         entries[job.id] = entry
-        atomic_write_text(self.path, json.dumps(entries, indent=2))
+        write_atomic(self.path, json.dumps(entries, indent=2))
         return entry

