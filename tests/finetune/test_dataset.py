@@ -116,7 +116,8 @@ def test_hf_export_writes_a_load_from_disk_layout_readable_with_pyarrow(tmp_path
     assert json.loads((folder / "dataset_dict.json").read_text()) == {"splits": ["train", "validation"]}
     with pa.memory_map(str(folder / "train" / "data-00000-of-00001.arrow")) as source:
         table = pa.ipc.open_stream(source).read_all()
-    assert table.column("prompt").to_pylist() == ["Q0?", "Q1?"]
+    assert table.column("prompt").to_pylist() == ["Question: Q0?\nAnswer:", "Question: Q1?\nAnswer:"]
+    assert table.column("completion").to_pylist() == [" A0.", " A1."]
     assert table.column("messages").to_pylist()[1][1] == {"role": "assistant", "content": "A1."}
     state = json.loads((folder / "validation" / "state.json").read_text())
     assert state["_split"] == "validation"

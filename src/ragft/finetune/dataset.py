@@ -297,17 +297,22 @@ def _hf_features() -> dict[str, Any]:
 def _write_hf_split(examples: Sequence[Example], folder: Path, name: str) -> None:
     import pyarrow as pa
 
+    from ragft.finetune.template import training_pair
+
+    pairs = [training_pair(e) for e in examples]
     table = pa.table({
         "messages": pa.array([e.messages() for e in examples],
                              type=pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-        "prompt": pa.array([e.prompt for e in examples], type=pa.string()),
-        "completion": pa.array([e.completion for e in examples], type=pa.string()),
+        "prompt": pa.array([p for p, _ in pairs], type=pa.string()),
+        "completion": pa.array([c for _, c in pairs], type=pa.string()),
     })
     folder.mkdir(parents=True)
     with pa.OSFile(str(folder / "data-00000-of-00001.arrow"), "wb") as sink:
         with pa.ipc.new_stream(sink, table.schema) as writer:   # datasets uses the IPC stream format
             writer.write_table(table)
-    info = {"citation": "", "description": "ragft fine-tuning examples", "features": _hf_features(),
+    description = ("ragft fine-tuning examples: 'messages' in chat form; 'prompt'/'completion' are the "
+                   "causal-LM texts ragft trains on (prompt format ragft-qa-v1, loss on the completion)")
+    info = {"citation": "", "description": description, "features": _hf_features(),
             "homepage": "", "license": "", "splits": {name: {"name": name, "num_examples": len(examples)}}}
     fingerprint = hashlib.sha256(to_jsonl(examples).encode()).hexdigest()[:16]
     state = {"_data_files": [{"filename": "data-00000-of-00001.arrow"}], "_fingerprint": fingerprint,
