@@ -138,6 +138,15 @@ def test_rebuild_lets_an_index_change_embedder(tmp_path, corpus):
         assert index.stats()["dim"] == 96 and top_doc(index, "virtual environment packages") == "venv.md"
 
 
+def test_rebuilding_reuses_the_embedding_cache_for_unchanged_text(tmp_path, corpus):
+    with open_index(tmp_path / "index") as index:
+        first = index.sync([corpus], progress=False)
+    assert first.embedding_cache["misses"] == first.chunks_added and first.embedding_cache["hits"] == 0
+    with open_index(tmp_path / "index", rebuild=True) as index:
+        again = index.sync([corpus], progress=False)
+    assert again.chunks_added == first.chunks_added and again.embedding_cache["hits"] == first.chunks_added
+
+
 def test_changed_chunking_is_refused(tmp_path, corpus):
     with open_index(tmp_path / "index", chunk_tokens=120, overlap=16) as index:
         index.sync([corpus], progress=False)

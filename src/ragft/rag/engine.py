@@ -27,7 +27,8 @@ FORMAT = 1
 BM25_FILE = "bm25.npz"
 ANSWER_CACHE_FILE = "answers.sqlite"
 EMBEDDING_CACHE_FILE = "embeddings.sqlite"
-_OWNED = ("lance", "meta.json", BM25_FILE, ANSWER_CACHE_FILE, EMBEDDING_CACHE_FILE)
+# Wiped by rebuild; the embedding cache is kept: keyed by embedder name + text, it stays valid.
+_OWNED = ("lance", "meta.json", BM25_FILE, ANSWER_CACHE_FILE)
 _EMBED_BATCH = 256
 
 
@@ -100,6 +101,7 @@ class Index:
         self.answers = answers
         self._bm25_dirty = False
         self._generators: dict[str, Any] = {}
+        self._owned_embedder = None            # the embedding-cache wrapper this index made, closed with it
 
     # ---- opening -------------------------------------------------------------------------------
 
@@ -151,7 +153,9 @@ class Index:
         bm25 = _open_bm25(path, store, meta)
         answers = AnswerCache(path / ANSWER_CACHE_FILE, threshold=cache_threshold)
         answers.invalidate(meta["generation"])
-        return cls(path, store, embedder, meta, bm25, search_config or SearchConfig(), answers)
+        index = cls(path, store, embedder, meta, bm25, search_config or SearchConfig(), answers)
+        index._owned_embedder = embedder if embedding_cache else None
+        return index
 
     def close(self) -> None:
         """Persist BM25 if documents were added or removed since the last save."""
@@ -159,6 +163,8 @@ class Index:
             self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.meta))
             self._bm25_dirty = False
         self.answers.close()
+        if self._owned_embedder is not None:
+            self._owned_embedder.close()
 
     def __enter__(self) -> "Index":
         return self
@@ -616,10 +622,8 @@ def _registry_name(embedder) -> str:
 
 
 def _with_embedding_cache(embedder, path: Path):
-    try:
-        from ragft.rag.embedding_cache import CachedEmbedder
-    except ImportError:  # the embedding cache module is optional until it lands
-        return embedder
+    from ragft.rag.embedding_cache import CachedEmbedder
+
     path.mkdir(parents=True, exist_ok=True)
     return CachedEmbedder(embedder, path / EMBEDDING_CACHE_FILE)
 
