@@ -1,7 +1,8 @@
 """Cutting Documents into token-bounded Chunks that follow their structure: sections, paragraphs, sentences.
 
-Tokens are counted once per sentence and summed, which is exact for word-level tokenizers such as the
-default all-MiniLM-L6-v2 WordPiece (it never merges across whitespace).
+The default counter (all-MiniLM-L6-v2 WordPiece) tokenizes each document once and reads every span's count
+off the token offsets. A custom counter is called once per sentence and per overlap word, and the counts
+are summed: exact for tokenizers that never merge across whitespace (WordPiece, word counts), close for BPE.
 """
 from __future__ import annotations
 
