@@ -28,5 +28,5 @@ class MissingDependencyError(RagftError):
     def __init__(self, package: str, extra: str, purpose: str):
         super().__init__(
             f"{purpose} needs the package '{package}': install it with "
-            f"`pip install 'ragft[{extra}]'` (or `make install-{extra}`)"
+            f"`pip install 'ragft[{extra}]'` (`make install` installs every extra)"
         )
