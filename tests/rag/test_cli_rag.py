@@ -59,6 +59,13 @@ def test_search_where_and_mode_flags_reach_the_library(indexed, capsys):
     assert all(set(h["scores"]) == {"bm25"} for h in hits)
 
 
+def test_search_fusion_flags_change_the_hybrid_scores(indexed, capsys):
+    _, out, _ = run(capsys, "search", "garbage collector", "--index", indexed, "-k", "1", "--json",
+                    "--rrf-k", "10", "--bm25-weight", "0.5")
+    top = json.loads(out)["hits"][0]
+    assert top["scores"]["rrf"] == pytest.approx(1 / 11 + 0.5 / 11, abs=1e-6)
+
+
 def test_search_prints_a_table_for_people(indexed, capsys):
     code, out, _ = run(capsys, "search", "garbage collector", "--index", indexed, "-k", "2")
     assert code == 0 and "advanced/gc.md" in out and "hybrid search" in out

@@ -42,6 +42,11 @@ def test_tokenizer_lowercases_splits_on_non_alphanumerics_and_drops_stopwords():
     assert tokenize("The os.path module, IS it FAST?") == ["os", "path", "module", "fast"]
 
 
+def test_tokenizer_folds_plurals_only():
+    assert tokenize("lists entries classes status glass uses running") == [
+        "list", "entry", "classe", "status", "glass", "use", "running"]
+
+
 def test_bm25_scores_match_the_okapi_formula():
     index = BM25Index.build(list(CORPUS), list(CORPUS.values()))
     expected = reference_bm25("immutable sequences tuples", CORPUS)

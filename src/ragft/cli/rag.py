@@ -96,9 +96,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Index documents: new and changed files are (re)indexed, deleted ones removed, unchanged skipped."""
         from ragft.rag.engine import Index
+        from ragft.rag.lock import write_lock
 
-        with Index.open(index, embedder=embedder, rebuild=rebuild, chunk_tokens=chunk_tokens,
-                        overlap=overlap) as opened:
+        # Locked before opening, so a second `ragft index` waits and then syncs from what the first wrote.
+        with write_lock(index), Index.open(index, embedder=embedder, rebuild=rebuild, chunk_tokens=chunk_tokens,
+                                           overlap=overlap) as opened:
             report = opened.sync(paths, root=root, progress=not as_json)
         if as_json:
             print_json({"index": str(index), **_report_json(report)})
@@ -120,14 +122,17 @@ def register(app: typer.Typer) -> None:
         where: Optional[List[str]] = typer.Option(
             None, "--where", help="Filter key=value (doc_id, title, source, prefix, any metadata key; value* = prefix)."
         ),
+        rrf_k: Optional[float] = typer.Option(None, "--rrf-k", help="Hybrid: RRF constant (default 60)."),
+        bm25_weight: Optional[float] = typer.Option(None, "--bm25-weight", help="Hybrid: BM25's RRF weight (dense is 1)."),
         embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
         as_json: bool = JsonOption,
     ) -> None:
         """Search the index: ranked chunks with their scores and sources."""
         from ragft.rag.filters import parse_where
 
+        weights = None if bm25_weight is None else {"bm25": bm25_weight}
         with _open_existing(index, embedder) as opened:
-            hits = opened.search(query, k=k, mode=mode, where=parse_where(where))
+            hits = opened.search(query, k=k, mode=mode, where=parse_where(where), rrf_k=rrf_k, weights=weights)
         if as_json:
             print_json({"query": query, "mode": mode, "hits": [_hit_json(hit) for hit in hits]})
         elif not hits:
