@@ -75,6 +75,7 @@ def measure(label: str, root: Path, n_chunks: int, quality: bool) -> dict:
     from ragft.rag.embedders import create_embedder
 
     name, options = EMBEDDERS[label]
+    load_avg = round(os.getloadavg()[0], 1)
     chunks = load_chunks(root, n_chunks)
     started = time.perf_counter()
     embedder = create_embedder(name, **options)
@@ -86,7 +87,8 @@ def measure(label: str, root: Path, n_chunks: int, quality: bool) -> dict:
     assert vectors.shape == (len(chunks), embedder.dim)
     result = {"embedder": label, "name": embedder.name, "dim": embedder.dim, "chunks": len(chunks),
               "load_s": round(load_s, 2), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-              "chunks_per_s": round(len(chunks) / wall, 1), "chunks_per_cpu_s": round(len(chunks) / cpu, 1)}
+              "chunks_per_s": round(len(chunks) / wall, 1), "chunks_per_cpu_s": round(len(chunks) / cpu, 1),
+              "load_avg": load_avg}
     if quality:
         result["quality"] = retrieval_quality(embedder, root)
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -140,11 +142,13 @@ def markdown(results: list[dict], distill: dict, cache: dict, command: str) -> s
         for r in results
     )
     speedup = results[1]["chunks_per_s"] / results[0]["chunks_per_s"]
+    loads = ", ".join(f"{r['embedder']} {r.get('load_avg', '?')}" for r in results)
     return f"""{SECTION}
 
 Indexing throughput of each embedder on ~200-token chunks of the Python 3.11 docs (default chunker), peak
 RSS of its process, and FAQ question->answer retrieval ({results[0]['quality']['pairs']} pairs, recall@1 / MRR).
-Machine: {machine()}; shared with other jobs, so CPU-second rates are the steadier figure.
+Machine: {machine()}; shared with other jobs (1-minute load average as each run started: {loads}),
+so wall rates understate an idle machine and CPU-second rates are the steadier figure.
 
 ```
 {command}
