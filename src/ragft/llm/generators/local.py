@@ -60,12 +60,13 @@ class LocalGenerator:
 
         sampling = {"do_sample": True, "temperature": request.temperature} if request.temperature > 0 else {"do_sample": False}
         failure: list[BaseException] = []
+        generated: list[int] = []
 
         def run() -> None:
             try:
                 torch.manual_seed(request.seed)
                 with torch.inference_mode():
-                    model.generate(
+                    sequences = model.generate(
                         **inputs,
                         max_new_tokens=request.max_tokens,
                         streamer=streamer,
@@ -75,6 +76,7 @@ class LocalGenerator:
                         top_k=None,
                         **sampling,
                     )
+                generated.append(int(sequences.shape[1] - inputs["input_ids"].shape[1]))
             except BaseException as error:  # surfaced in the consumer thread below
                 failure.append(error)
                 streamer.end()
@@ -83,6 +85,7 @@ class LocalGenerator:
         thread.start()
         scanner = StopScanner(BASE_MODEL_STOPS + tuple(request.stop))
         pieces: list[str] = []
+        exhausted = False
         try:
             for piece in streamer:
                 out = scanner.feed(piece)
@@ -91,19 +94,22 @@ class LocalGenerator:
                     yield out
                 if scanner.stopped:
                     break
+            else:
+                exhausted = True
             tail = scanner.finish()
             if tail:
                 pieces.append(tail)
                 yield tail
         finally:
             halt.set()
-            for _ in streamer:   # drain so the generation thread is never blocked on a full queue
-                pass
+            if not exhausted:
+                for _ in streamer:   # let the generation thread finish its last step and end the stream
+                    pass
             thread.join()
         if failure:
             raise failure[0]
-        text = "".join(pieces)
-        yield Usage(int(inputs["input_ids"].shape[1]), len(tokenizer(text, add_special_tokens=False)["input_ids"]), self.model_name)
+        # Tokens the model produced, including any it made before the stop sequence was seen.
+        yield Usage(int(inputs["input_ids"].shape[1]), generated[0] if generated else None, self.model_name)
 
 
 @GENERATORS.register("local")

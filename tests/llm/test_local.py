@@ -1,0 +1,83 @@
+"""The local generator answers from a passage with the real Gemma 3 270M (loaded once per session) and stops."""
+from __future__ import annotations
+
+import pytest
+
+from ragft.errors import NotFoundError
+from ragft.llm import GenerationRequest, create_generator
+from ragft.llm.base import Passage
+from ragft.llm.local_model import cache_dir, load_causal_lm, resolve_base
+
+
+@pytest.fixture(scope="session")
+def gemma():
+    return load_causal_lm("gemma3-270m")
+
+
+@pytest.fixture(scope="session")
+def local_generator(gemma):
+    model, tokenizer = gemma
+    return create_generator("local", model=model, tokenizer=tokenizer)
+
+
+@pytest.mark.slow
+def test_local_gemma_answers_a_one_sentence_question_from_the_passage_and_stops(local_generator):
+    request = GenerationRequest(
+        "What year did the Eiffel Tower open?",
+        (Passage(1, "p1", "The Eiffel Tower in Paris opened to the public in 1889 for the World's Fair."),),
+        max_tokens=48,
+    )
+    answer = local_generator.generate(request)
+    assert "1889" in answer.text
+    assert "Question:" not in answer.text and "\n\n" not in answer.text
+    assert answer.output_tokens < 40 and answer.input_tokens > 50
+    assert "".join(local_generator.stream(request)) == answer.text
+
+
+@pytest.mark.slow
+def test_bundled_gemma_is_cached_as_a_plain_hugging_face_folder(gemma):
+    folder = resolve_base("gemma3-270m")
+    assert folder.parent == cache_dir() / "models" and folder.name.startswith("gemma3-270m-a5fd3b62230a")
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    assert "quantization_config" not in (folder / "config.json").read_text()
+
+
+@pytest.fixture
+def tiny_gemma_folder(gemma, tmp_path):
+    """A 2-layer Gemma 3 with random weights and the real tokenizer, saved as a local Hugging Face folder."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    source = resolve_base("gemma3-270m")
+    config = AutoConfig.from_pretrained(source)
+    config.update({"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+                   "num_key_value_heads": 1, "head_dim": 16, "layer_types": ["full_attention"] * 2})
+    AutoModelForCausalLM.from_config(config).save_pretrained(tmp_path / "tiny")
+    gemma[1].save_pretrained(tmp_path / "tiny")
+    return tmp_path / "tiny"
+
+
+@pytest.mark.slow
+def test_a_lora_adapter_saved_by_peft_loads_on_top_of_a_local_model_folder(tiny_gemma_folder, tmp_path):
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    model, _ = load_causal_lm(str(tiny_gemma_folder))
+    adapted = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    adapted.save_pretrained(tmp_path / "adapter")
+    loaded, tokenizer = load_causal_lm(str(tiny_gemma_folder), adapter=tmp_path / "adapter")
+    assert isinstance(loaded, PeftModel) and not loaded.training
+    assert tokenizer("Hello")["input_ids"][0] == tokenizer.bos_token_id
+    generator = create_generator("local", base=str(tiny_gemma_folder), adapter=tmp_path / "adapter")
+    assert generator.model_name.endswith("+adapter")
+    assert generator.generate(GenerationRequest("Hi?", max_tokens=3)).output_tokens <= 3
+
+
+def test_unknown_base_model_names_the_choices():
+    with pytest.raises(NotFoundError, match="gemma3-270m"):
+        resolve_base("no-such-model")
+
+
+def test_adapter_folder_without_config_is_rejected_before_loading(tmp_path):
+    with pytest.raises(NotFoundError, match="adapter_config.json"):
+        from ragft.llm.local_model import _with_adapter
+
+        _with_adapter(object(), tmp_path)
