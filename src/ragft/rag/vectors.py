@@ -84,10 +84,12 @@ class VectorMatrix(Generic[T]):
         if used == 0:
             return []
         scores = self._matrix[:used] @ np.asarray(query, dtype=np.float32).reshape(self.dim)
+        if keep is not None:
+            # Select the kept rows rather than masking the rest with -inf: argpartition crawls on many ties.
+            rows = np.flatnonzero(keep[:used])
+            return [(self._ids[rows[i]], float(scores[rows[i]])) for i in top_k(scores[rows], k)]
         if self._dead:
             scores[np.fromiter(self._dead, dtype=np.int64, count=len(self._dead))] = -np.inf
-        if keep is not None:
-            scores[~keep] = -np.inf
         return [(self._ids[row], float(scores[row])) for row in top_k(scores, k)]
 
     def mask(self, predicate) -> np.ndarray:
