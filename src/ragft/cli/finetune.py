@@ -207,9 +207,16 @@ def train(
     if max_minutes is not None:
         result = local_estimate(examples, config, base=base, device=device, model=model, tokenizer=tokenizer)
         check_budget(result, max_minutes=max_minutes)
-    manifest = train_lora(examples, out, base=base, config=config, device=device, resume=resume,
-                          overwrite=overwrite, model=model, tokenizer=tokenizer, base_sha256=_base_sha(base),
-                          progress=not as_json)
+    try:
+        manifest = train_lora(examples, out, base=base, config=config, device=device, resume=resume,
+                              overwrite=overwrite, model=model, tokenizer=tokenizer,
+                              base_sha256=_base_sha(base), progress=not as_json)
+    except KeyboardInterrupt:
+        from ragft.finetune.train_local import checkpoint_root
+
+        typer.echo(f"interrupted: nothing written to {out}; checkpoints (every {checkpoint_every} steps) are in "
+                   f"{checkpoint_root(out)}: run the same command with --resume to continue", err=True)
+        raise SystemExit(130) from None
     if as_json:
         print_json(manifest)
         return

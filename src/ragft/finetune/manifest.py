@@ -37,6 +37,7 @@ class AdapterManifest(BaseModel):
     losses: list[float]
     seconds: float
     seconds_per_step: float
+    cpu_seconds: float = 0.0                 # process CPU time of the steps (wall time inflates on shared CPUs)
     device: str
     resumed_from_step: int = 0
     versions: dict[str, str]

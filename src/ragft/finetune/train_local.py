@@ -13,6 +13,7 @@ import platform
 import random
 import shutil
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -117,7 +118,9 @@ def attach_lora(model: Any, config: TrainConfig) -> Any:
 
     lora = LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
                       target_modules=list(config.target_modules), task_type="CAUSAL_LM")
-    return get_peft_model(model, lora)
+    with warnings.catch_warnings():   # peft calls a transformers method deprecated in v5; not ours to fix
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, lora)
 
 
 def seed_everything(seed: int) -> None:
@@ -299,7 +302,7 @@ def train_lora(
     model = attach_lora(model, config).to(device)
     model.train()
     optimizer, scheduler = make_optimizer(model, config, steps)
-    state = {"step": 0, "losses": [], "seconds": 0.0, **identity}
+    state = {"step": 0, "losses": [], "seconds": 0.0, "cpu_seconds": 0.0, **identity}
     start_step = 0
     if resume:
         state = load_checkpoint(out, model, optimizer, scheduler, identity)
@@ -310,10 +313,11 @@ def train_lora(
     with bar:
         bar.update(task, completed=start_step)
         for step in range(start_step, steps):
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             batch = collate([rows[i] for i in batch_for_step(step, len(rows), config)], pad)
             loss = train_step(model, optimizer, scheduler, {k: v.to(device) for k, v in batch.items()})
             state["seconds"] += time.perf_counter() - began
+            state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + time.process_time() - began_cpu
             state["losses"].append(round(loss, 6))
             state["step"] = step + 1
             bar.update(task, advance=1, loss=f"{loss:.3f}")
@@ -329,6 +333,7 @@ def train_lora(
             data_sha256=identity["data_sha256"], examples=len(examples),
             hyperparameters=identity["config"], seed=config.seed, steps=steps, losses=state["losses"],
             seconds=round(state["seconds"], 3), seconds_per_step=round(state["seconds"] / max(1, steps), 4),
+            cpu_seconds=round(state["cpu_seconds"], 3),
             device=device, resumed_from_step=start_step, versions=versions(), files=file_hashes(tmp),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
