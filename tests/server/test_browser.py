@@ -140,6 +140,7 @@ def test_a_report_opens_from_the_runs_list(browser, base_url):
     from selenium.webdriver.common.by import By
 
     browser.get(base_url + "/runs")
+    _screenshot(browser, "runs.png")
     browser.find_element(By.LINK_TEXT, "sample-run").click()
     _wait(browser, lambda d: d.find_elements(By.ID, "measured"))
     assert browser.current_url == base_url + "/runs/sample-run"
@@ -150,3 +151,12 @@ def test_a_report_opens_from_the_runs_list(browser, base_url):
     assert worst.get_attribute("open") is not None
     assert browser.execute_script("return document.querySelectorAll('img, script').length") == 0
     assert _screenshot(browser, "report.png").stat().st_size > 10_000
+
+
+def test_a_missing_run_is_a_clear_error_page(browser, base_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(base_url + "/runs/no-such-run")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Not found"
+    assert "no run 'no-such-run'" in browser.find_element(By.ID, "error-message").text
+    assert _screenshot(browser, "error-404.png").stat().st_size > 5_000
