@@ -19,6 +19,7 @@ from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftErr
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
 from ragft.rag.document import Chunk, Document, Hit
+from ragft.rag.lock import write_lock, writes
 from ragft.rag.search import MODES, SearchConfig, search
 
 DEFAULT_INDEX = ".ragft/index"
@@ -131,7 +132,8 @@ class Index:
 
         path = Path(path)
         if rebuild:
-            _wipe(path)
+            with write_lock(path):
+                _wipe(path)
         store = open_store(store or str(path))
         meta = store.read_meta()
         if rebuild and meta:                     # a remote store: empty it through the protocol
@@ -178,6 +180,7 @@ class Index:
 
     # ---- writing -------------------------------------------------------------------------------
 
+    @writes
     def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True) -> SyncReport:
         """Make the index mirror the files under `paths`: new and changed files (by content hash) are
         indexed, files gone from those paths removed, unchanged ones skipped, unreadable ones reported."""
@@ -219,6 +222,7 @@ class Index:
         self._save_bm25_if_dirty()
         return self._finish(report, started)
 
+    @writes
     def add(self, documents: Iterable[Document]) -> SyncReport:
         """Index documents directly (no source file); each is searchable as soon as this returns."""
         started = time.perf_counter()
@@ -231,6 +235,7 @@ class Index:
         self._commit_meta()
         return self._finish(report, started)
 
+    @writes
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Remove documents by id; returns the number of chunks removed. (A later sync re-adds a
         document whose file is still there: sync mirrors files.)"""
