@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "ragft.cli.advise",
     "ragft.cli.cost",
     "ragft.cli.demo",
+    "ragft.cli.doctor",
     "ragft.cli.evaluate",
     "ragft.cli.finetune",
     "ragft.cli.rag",
