@@ -61,6 +61,7 @@ class BM25Index:
         self._delta_post: dict[int, tuple[list[int], list[int]]] = {}
         self._delta_terms: dict[int, np.ndarray] = {}
         self._dead: set[int] = set()
+        self._keep_cache: tuple | None = None
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -191,7 +192,7 @@ class BM25Index:
         restricts the candidates."""
         scores = self.scores(query)
         if isinstance(keep, (set, frozenset)):
-            rows = np.fromiter((self._row_of[i] for i in keep if i in self._row_of), dtype=np.int64)
+            rows = self._rows_of(keep)
             candidates = rows[scores[rows] > 0]
         else:
             candidates = np.flatnonzero(scores > 0)
@@ -199,6 +200,16 @@ class BM25Index:
                 candidates = np.array([r for r in candidates if keep(self._ids[r])], dtype=np.int64)
         chosen = candidates[top_k(scores[candidates], k)]
         return [(self._ids[row], float(scores[row])) for row in chosen]
+
+    def _rows_of(self, keep: set[str] | frozenset[str]) -> np.ndarray:
+        # Stores hand out the same set object for a repeated filter: remember its rows until rows change.
+        state = (len(self._ids), len(self._row_of), self._main_rows)
+        cached = self._keep_cache
+        if cached is not None and cached[0] is keep and cached[1] == state:
+            return cached[2]
+        rows = np.fromiter((self._row_of[i] for i in keep if i in self._row_of), dtype=np.int64)
+        self._keep_cache = (keep, state, rows)
+        return rows
 
     def merge(self, extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         """Fold the delta (and `extra` (row, term, tf) postings) into the main segment and drop
