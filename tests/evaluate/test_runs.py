@@ -159,3 +159,32 @@ def test_cli_reports_a_malformed_eval_set_line_with_its_number(tmp_path, capsys)
         assert done.code == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: {evalset}:2: not valid JSON") and err.count("\n") == 1
+
+
+class FixedAnswer:
+    """A generator that always gives the same answer or verdict: a stand-in for a model with known output."""
+
+    def __init__(self, text: str = "Python was created by a committee in 1975."):
+        self.name, self.model, self.text = "fixed", "fixed-v1", text
+
+    def generate(self, request):
+        from ragft.llm.base import Generation
+
+        return Generation(text=self.text, input_tokens=10, output_tokens=5, model=self.model)
+
+    def stream(self, request):
+        yield self.text
+
+
+GENERATORS.register("fixed")(FixedAnswer)
+
+
+def test_a_judge_adds_its_own_hallucination_row_and_its_prompt_is_recorded(tmp_path):
+    config = _config(tmp_path, limit=4, judge="fixed", judge_options={"text": "UNSUPPORTED"},
+                     systems=[{"name": "closed-book", "kind": "closed-book", "generator": "fixed"}])
+    run = evaluate(config, out=tmp_path / "run")
+    assert all(r.judge_hallucinated is True and r.hallucinated is True for r in run.records)
+    judge = run.manifest.measurements["judge"]
+    assert judge["generator"] == "fixed" and judge["model"] == "fixed-v1" and "{sentence}" in judge["prompt"]
+    row = next(row for row in run.table.rows if row.key == "judge_hallucination_rate")
+    assert row.values["closed-book"].value == 1.0 and "LLM judge" in row.values["closed-book"].method

@@ -120,17 +120,24 @@ def run(
     distractors: Optional[int] = typer.Option(None, "--distractors", metavar="N", help="Distractor documents in a bench corpus (default 300)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Run folder (default runs/<timestamp>-<bench>)."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Finish an interrupted run."),
+    all_rows: bool = typer.Option(False, "--all", help="Show every row (retrieval ranks, per-stage latency), not only the seed's."),
     json_out: bool = typer.Option(False, "--json", help="Print the table, verdict and run folder as JSON."),
 ) -> None:
     """Answer the same questions with each system; print the seed's table measured, write the run folder."""
     from ragft.evaluate.runner import evaluate
+    from ragft.evaluate.runs import DEFAULT_ROOT, new_run_dir
 
-    if resume is not None:
-        result = evaluate(resume=resume, progress=not json_out)
-    else:
+    if resume is None:
         config = _run_config(config_file, locals())
-        result = evaluate(config, out=out, progress=not json_out)
-    _print_run(result, json_out)
+        resume_hint = out = out or new_run_dir(DEFAULT_ROOT, config.label)
+    else:
+        resume_hint = resume
+    try:
+        result = evaluate(resume=resume, progress=not json_out) if resume else evaluate(config, out=out, progress=not json_out)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: answers so far are kept; continue with `ragft eval run --resume {resume_hint}`")
+        raise typer.Exit(130)
+    _print_run(result, json_out, all_rows)
 
 
 def _run_config(config_file: Optional[Path], flags: dict):
@@ -155,11 +162,11 @@ def _run_config(config_file: Optional[Path], flags: dict):
     return config_from_mapping(given, "flags")
 
 
-def _print_run(result, json_out: bool) -> None:
+def _print_run(result, json_out: bool, all_rows: bool = False) -> None:
     if json_out:
         return print_json({"run": str(result.path), "status": result.manifest.status, "table": result.table,
                            "verdict": result.verdict, "cost": _cost_summary(result.cost)})
-    _print_table(result.table)
+    _print_table(result.table, all_rows)
     if result.verdict:
         console.print(f"verdict (advise, measured where left to data): [bold]{result.verdict['label']}[/bold]")
     console.print(f"run folder: {result.path}  (questions.jsonl, questions.csv, table.json, cost.json, verdict.json)")
@@ -171,10 +178,10 @@ def _cost_summary(cost: Optional[dict]) -> Optional[dict]:
     return {s["name"]: {"per_1k_queries_usd": s["per_1k_queries_usd"], "model": s["model"]} for s in cost["systems"]}
 
 
-def _print_table(table) -> None:
+def _print_table(table, all_rows: bool = False) -> None:
     from rich.table import Table
 
-    from ragft.evaluate.table import format_value
+    from ragft.evaluate.table import HEADLINE, format_value
 
     grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
                  title_justify="left")
@@ -183,7 +190,7 @@ def _print_table(table) -> None:
         grid.add_column(system)
     grid.add_column("winner")
     grid.add_column("seed says (RAG | fine-tuning | winner)", style="dim")
-    for row in table.rows:
+    for row in table.rows if all_rows else [r for r in table.rows if r.key in HEADLINE]:
         claim = row.seed_claim
         said = " | ".join(claim.get(key, "") for key in ("rag", "fine-tuned", "winner")) if claim else ""
         grid.add_row(row.label, *(format_value(row.values[s]) for s in table.systems), row.winner, said)
@@ -216,6 +223,7 @@ def compare(
 @eval_app.command("show")
 def show(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run folder."),
+    all_rows: bool = typer.Option(False, "--all", help="Show every row, not only the seed's."),
     json_out: bool = typer.Option(False, "--json", help="Print the run's table and verdict as JSON."),
 ) -> None:
     """Print a finished run's table and verdict again."""
@@ -226,7 +234,7 @@ def show(
     if result.table is None:
         raise InputError(f"{run_dir}: no table yet (status {result.manifest.status}); "
                          f"finish it with `ragft eval run --resume {run_dir}`")
-    _print_run(result, json_out)
+    _print_run(result, json_out, all_rows)
 
 
 @eval_app.command("list")

@@ -56,7 +56,12 @@ def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None 
         run_dir = Path(out) if out is not None else new_run_dir("runs", config.label)
         manifest = None
     started = time.perf_counter()
-    questions = load_questions(config)
+    try:
+        questions = load_questions(config)
+    except BaseException:
+        if run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()          # nothing was written: leave no empty run folder behind
+        raise
     if manifest is None:
         manifest = _new_manifest(run_dir, config, questions)
     elif manifest.evalset_sha256 != questions.evalset_sha256:
@@ -69,9 +74,6 @@ def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None 
     try:
         with _sigterm_as_interrupt():
             _execute(config, questions, run_dir, manifest, progress)
-    except KeyboardInterrupt:
-        _stop(run_dir, manifest, "interrupted", done_before + time.perf_counter() - started)
-        raise
     except BaseException:
         _stop(run_dir, manifest, "interrupted", done_before + time.perf_counter() - started)
         raise
@@ -295,8 +297,8 @@ def _warm_up(systems: Sequence[System], items: Sequence[EvalItem], seed: int) ->
         for item in items:
             try:
                 system.answer(item, seed)
-            except RagftError:
-                pass          # the timed pass records the error on the question
+            except Exception:     # the timed pass records the error on the question
+                pass
 
 
 def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalConfig, judge=None) -> QuestionRecord:
