@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -35,9 +36,11 @@ def main() -> None:
         start = time.perf_counter()
         run = evaluate(config, out=out, progress=not args.json)
         wall = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_SELF)
     summary = {
         "command": f"ragft eval run --bench {args.bench} --systems {args.systems} --limit {args.limit}",
-        "cpus": os.cpu_count(), "wall_s": round(wall, 1),
+        "cpus": os.cpu_count(), "wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "index_build_s": run.manifest.measurements.get("index_build_seconds"),
         "index_chunks": run.manifest.measurements.get("index_chunks"),
         "index_documents": run.manifest.measurements.get("index_documents"),
@@ -50,7 +53,8 @@ def main() -> None:
         print(json.dumps(summary, indent=2))
         return
     print(f"{summary['command']}: {summary['questions']} questions, {summary['answers']} answers, "
-          f"{summary['wall_s']} s wall on {summary['cpus']} CPUs (index build {summary['index_build_s']} s, "
+          f"{summary['wall_s']} s wall, {summary['cpu_s']} s CPU on {summary['cpus']} CPUs (load average "
+          f"{summary['load_average_1m']} at the end; index build {summary['index_build_s']} s, "
           f"{summary['index_documents']} documents, {summary['index_chunks']} chunks)")
     systems = run.table.systems
     print("| metric | " + " | ".join(systems) + " | winner |")

@@ -188,3 +188,29 @@ def test_a_judge_adds_its_own_hallucination_row_and_its_prompt_is_recorded(tmp_p
     assert judge["generator"] == "fixed" and judge["model"] == "fixed-v1" and "{sentence}" in judge["prompt"]
     row = next(row for row in run.table.rows if row.key == "judge_hallucination_rate")
     assert row.values["closed-book"].value == 1.0 and "LLM judge" in row.values["closed-book"].method
+
+
+def test_repeat_answers_each_question_once_per_seed_and_the_profile_drives_the_verdict(tmp_path):
+    config = _config(tmp_path, limit=3, repeat=2, profile="legal-search",
+                     systems=[{"name": "closed-book", "kind": "closed-book", "generator": "recording-seeds"}])
+    RecordingSeeds.seeds.clear()
+    run = evaluate(config, out=tmp_path / "run")
+    assert sorted((r.question_id, r.repeat) for r in run.records) == sorted(
+        (qid, rep) for qid in {r.question_id for r in run.records} for rep in (0, 1))
+    assert sorted(RecordingSeeds.seeds) == [0, 0, 0, 1, 1, 1]
+    assert run.table.n_questions == 3
+    f1 = next(row for row in run.table.rows if row.key == "token_f1").values["closed-book"]
+    assert f1.n == 6
+    assert run.verdict["label"] == "RAG with caching and streaming"
+
+
+class RecordingSeeds(ExtractiveGenerator):
+    name = "recording-seeds"
+    seeds: list = []
+
+    def generate(self, request):
+        RecordingSeeds.seeds.append(request.seed)
+        return super().generate(request)
+
+
+GENERATORS.register("recording-seeds")(RecordingSeeds)

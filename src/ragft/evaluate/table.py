@@ -250,8 +250,7 @@ def build_table(records: Sequence[QuestionRecord], systems: Sequence[str], *, ru
         row = _question_row(spec, records, systems, settings)
         if any(cell.value is not None for cell in row.values.values()) or spec.key in SEED_CLAIMS:
             rows.append(row)
-    answered = {(r.question_id, r.repeat) for r in records}
-    return RunTable(run_id=run_id, bench=bench, systems=list(systems), n_questions=len(answered), rows=rows,
+    return RunTable(run_id=run_id, bench=bench, systems=list(systems), n_questions=len({r.question_id for r in records}), rows=rows,
                     confidence=settings.confidence)
 
 
