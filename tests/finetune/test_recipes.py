@@ -106,6 +106,18 @@ def test_raft_examples_carry_gold_and_distractors_and_cite_the_gold_number():
     assert "Passages:\n[1] " in examples[0].messages()[0]["content"]
 
 
+def test_raft_distractors_may_come_from_the_gold_document_but_never_repeat_the_gold_passage():
+    docs = {"faq/page.md#1": "Python uses the PSF License for all releases.",
+            "faq/page.md#2": "Python uses indentation to group statements.",
+            "faq/other.md": "Debian ships Python in the python3 package."}
+    retriever = WordOverlapRetriever(docs)
+    retriever.chunks = [Chunk(id=k, doc_id="faq/page.md" if "page" in k else k, text=t) for k, t in docs.items()]
+    fact = Example(prompt="Which license does Python use?", completion="PSF.", doc_id="faq/page.md",
+                   context="Python uses the PSF License for all releases!")
+    (example,) = build("raft", [fact], retriever=retriever, distractors=2, p_no_gold=0.0)
+    assert sorted(example.passages) == sorted([fact.context, docs["faq/page.md#2"], docs["faq/other.md"]])
+
+
 def test_raft_fraction_without_gold_is_configurable_and_seeded():
     retriever = WordOverlapRetriever(DOCS)
     none = build("raft", FACTS, retriever=retriever, p_no_gold=1.0)

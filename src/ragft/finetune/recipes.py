@@ -9,7 +9,7 @@ from documents (offline from Q/A-shaped corpora, or with an LLM generator per ch
   (`paraphrase:llm`). The answer is kept as is. All variants share the fact's group, so splits keep them
   together.
 - raft (Zhang et al. 2024, "RAFT"): each example shows numbered passages (the gold passage plus
-  `distractors` passages retrieved for the question that come from other documents) in seeded random
+  `distractors` passages retrieved for the question that are not the gold passage) in seeded random
   order; a fraction `p_no_gold` (default 0.2) of examples omit the gold passage so the model also learns
   the answer itself. Completion format: `<answer> [n]`, n = the gold passage's number, the same citation
   style ragft's RAG prompt asks for; without the gold passage the completion is the bare answer.
@@ -121,16 +121,21 @@ def gold_passage(fact: Example, retriever: Retriever) -> str:
 
 
 def distractor_passages(fact: Example, gold: str, retriever: Retriever, count: int) -> list[str]:
+    """Retrieved passages for the question that are not the gold passage (nor overlap it by half)."""
     picked: list[str] = []
     for hit in retriever.search(fact.prompt, k=count + 10):
         text = hit.chunk.text
-        same_doc = fact.doc_id and hit.chunk.doc_id == fact.doc_id
-        if same_doc or normalize(text) == normalize(gold) or text in picked:
+        if _overlaps(text, gold) or text in picked:
             continue
         picked.append(text)
         if len(picked) == count:
             break
     return picked
+
+
+def _overlaps(text: str, gold: str, threshold: float = 0.5) -> bool:
+    a, b = set(normalize(text).split()), set(normalize(gold).split())
+    return bool(a and b) and len(a & b) / len(a | b) >= threshold
 
 
 def _clip(text: str, words: int) -> str:
