@@ -17,6 +17,7 @@ from ragft.llm.base import GENERATORS
 from ragft.llm.generators.extractive import ExtractiveGenerator
 
 from .conftest import PYTHON_DOC_TREE
+from .test_cli import _run
 
 
 class InterruptOnce(ExtractiveGenerator):
@@ -126,13 +127,7 @@ def test_compare_pairs_the_questions_both_runs_answered_and_names_the_better_run
 
 def test_cli_runs_compares_shows_and_lists(tmp_path, capsys):
     def cli(*args):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as done:
-            code = done.code
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return _run(capsys, *args)
 
     common = ["eval", "run", "--bench", "python-faq", "--from", str(PYTHON_DOC_TREE), "--distractors", "0",
               "--systems", "closed-book", "--limit", "3", "--warmup", "0", "--json"]
@@ -214,3 +209,17 @@ class RecordingSeeds(ExtractiveGenerator):
 
 
 GENERATORS.register("recording-seeds")(RecordingSeeds)
+
+
+def test_resuming_after_the_corpus_changed_is_refused(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nAlpha.\n")
+    evalset = tmp_path / "set.jsonl"
+    evalset.write_text(json.dumps({"question": "What is A?", "reference_answer": "Alpha."}) + "\n")
+    config = config_from_mapping({"evalset": str(evalset), "docs": [str(docs)], "systems": "closed-book",
+                                  "warmup": 0, "bootstrap_resamples": 200})
+    evaluate(config, out=tmp_path / "run")
+    (docs / "a.md").write_text("# A\n\nAleph.\n")
+    with pytest.raises(InputError, match="the questions or the corpus changed since the run started"):
+        evaluate(resume=tmp_path / "run")

@@ -64,8 +64,8 @@ def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None 
         raise
     if manifest is None:
         manifest = _new_manifest(run_dir, config, questions)
-    elif manifest.evalset_sha256 != questions.evalset_sha256:
-        raise InputError(f"{run_dir}: the questions changed since the run started (sha256 differs); "
+    elif (manifest.evalset_sha256, manifest.corpus_sha256) != (questions.evalset_sha256, questions.corpus_sha256):
+        raise InputError(f"{run_dir}: the questions or the corpus changed since the run started (sha256 differs); "
                          "start a new run instead of resuming")
     write_json(run_dir / CONFIG, config)
     manifest.status = "running"
