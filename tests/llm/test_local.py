@@ -66,9 +66,12 @@ def test_a_lora_adapter_saved_by_peft_loads_on_top_of_a_local_model_folder(tiny_
     loaded, tokenizer = load_causal_lm(str(tiny_gemma_folder), adapter=tmp_path / "adapter")
     assert isinstance(loaded, PeftModel) and not loaded.training
     assert tokenizer("Hello")["input_ids"][0] == tokenizer.bos_token_id
-    generator = create_generator("local", base=str(tiny_gemma_folder), adapter=tmp_path / "adapter")
-    assert generator.model_name.endswith("+adapter")
-    assert generator.generate(GenerationRequest("Hi?", max_tokens=3)).output_tokens <= 3
+    prompts: list[str] = []
+    generator = create_generator("local", base=str(tiny_gemma_folder), adapter=tmp_path / "adapter",
+                                 prompt=lambda request: prompts.append(request.question) or f"Q: {request.question}\nA:")
+    answer = generator.generate(GenerationRequest("Hi?", max_tokens=3))
+    assert generator.model_name.endswith("+adapter") and set(prompts) == {"Hi?"}
+    assert answer.output_tokens <= 3 and answer.input_tokens == len(tokenizer("Q: Hi?\nA:")["input_ids"])
 
 
 def test_unknown_base_model_names_the_choices():

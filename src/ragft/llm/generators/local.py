@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ragft.llm.base import GENERATORS, Generation, GenerationRequest
 from ragft.llm.local_model import load_causal_lm, require_local_dependencies
@@ -25,8 +25,14 @@ class LocalGenerator:
         device: str = "cpu",
         model: Any = None,
         tokenizer: Any = None,
+        prompt: Callable[[GenerationRequest], str] | None = None,
     ):
-        """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one."""
+        """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one.
+
+        `prompt` renders a request as model input (default: the base-model one-shot `completion_prompt`);
+        an adapter trained on another format passes its own, e.g. ragft.finetune.template.inference_prompt.
+        """
+        self.prompt = prompt or completion_prompt
         require_local_dependencies("the local generator")
         self.base, self.adapter, self.device = base, adapter, device
         self._model, self._tokenizer = model, tokenizer
@@ -40,7 +46,7 @@ class LocalGenerator:
         return self._model, self._tokenizer
 
     def generate(self, request: GenerationRequest) -> Generation:
-        return collect(self._events(request), request, completion_prompt(request), self.model_name)
+        return collect(self._events(request), request, self.prompt(request), self.model_name)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         return text_pieces(self._events(request))
@@ -50,7 +56,7 @@ class LocalGenerator:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         model, tokenizer = self.load()
-        inputs = tokenizer(completion_prompt(request), return_tensors="pt").to(model.device)
+        inputs = tokenizer(self.prompt(request), return_tensors="pt").to(model.device)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         halt = threading.Event()
 
