@@ -174,7 +174,7 @@ def write_docs(text: str, path: Path) -> None:
         current = current.rstrip("\n") + "\n\n" + text
     else:
         end = current.find("\n## ", start + len(SECTION))
-        current = current[:start] + text + (current[end + 1 :] if end >= 0 else "")
+        current = current[:start] + text + ("\n" + current[end + 1 :] if end >= 0 else "")
     path.write_text(current.rstrip("\n") + "\n", encoding="utf-8")
 
 
