@@ -38,11 +38,12 @@ def test_text_output_shows_the_verdict_the_gate_and_the_hybrid_checklist(capsys)
     assert "Hybrid checklist" in out and "not reached" in out
 
 
-def test_list_examples_names_all_five(capsys):
+def test_list_examples_names_all_six(capsys):
     code, out, _ = run(capsys, "advise", "--list-examples")
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == [
-        "coding-assistant", "customer-support", "financial-advisor", "legal-search", "medical-diagnosis"]
+        "coding-assistant", "customer-support", "financial-advisor", "legal-search", "medical-diagnosis",
+        "python-docs-assistant"]
 
 
 def test_flags_alone_make_a_profile(capsys):
@@ -83,7 +84,8 @@ def test_rules_and_measurements_files_are_applied(capsys, tmp_path):
         (["--profile", "missing.toml"], "error: profile file 'missing.toml' not found: check the path"),
         (["--example", "legal"],
          "error: unknown example 'legal' (did you mean legal-search?); choose one of: "
-         "coding-assistant, customer-support, financial-advisor, legal-search, medical-diagnosis"),
+         "coding-assistant, customer-support, financial-advisor, legal-search, medical-diagnosis, "
+         "python-docs-assistant"),
         (["--example", "legal-search", "--profile", "x.toml"],
          "error: give either --profile FILE or --example NAME, not both"),
     ],
