@@ -184,7 +184,7 @@ def bench_store_url(name: str, url: str, vectors, queries, score, chunk_of, sett
 # ---- real text ---------------------------------------------------------------------------------------
 
 
-def real_corpus(root: Path) -> tuple[list[Chunk], np.ndarray, np.ndarray, list[set[str]]]:
+def real_corpus(root: Path, benches: list[str]) -> tuple[list[Chunk], np.ndarray, np.ndarray, list[set[str]]]:
     """Chunks of the Python and Debian FAQ benches (answers + distractors), their questions and the documents
     that answer each, embedded with MiniLM (200-token chunks, as the engine makes them)."""
     from ragft.evaluate.benches import load_bench
@@ -194,7 +194,7 @@ def real_corpus(root: Path) -> tuple[list[Chunk], np.ndarray, np.ndarray, list[s
     from ragft.rag.loaders import load_all
 
     chunks, questions, relevant = [], [], []
-    for name in ("python-faq", "debian-faq"):
+    for name in benches:
         bench = load_bench(name, source_dir=root)
         for doc in load_all(discover([bench.corpus_dir], bench.corpus_dir)):
             chunks.extend(chunk_document(replace(doc, id=f"{name}/{doc.id}"), max_tokens=200, overlap=32))
@@ -210,7 +210,7 @@ def real_corpus(root: Path) -> tuple[list[Chunk], np.ndarray, np.ndarray, list[s
 
 def run(args) -> dict:
     if args.real:
-        chunks, vectors, queries, relevant = real_corpus(Path(args.real))
+        chunks, vectors, queries, relevant = real_corpus(Path(args.real), args.real_benches)
         chunk_of = lambda a, b: chunks[a:b]             # noqa: E731
         id_list = [c.id for c in chunks]
         ids = id_list.__getitem__
@@ -242,6 +242,8 @@ def run(args) -> dict:
                 results.extend(bench_local_ann(folder, vectors, queries, score, chunk_of, args.lance_index))
             elif backend == "pgvector":
                 with postgres(args.pg_url, Path(tmp)) as url:
+                    if args.pg_options:
+                        url += ("&" if "?" in url else "?") + args.pg_options
                     settings = [{"ef_search": e} for e in args.ef_search]
                     results.extend(bench_store_url("pgvector", url, vectors, queries, score, chunk_of, settings))
             elif backend == "qdrant-local":
@@ -291,10 +293,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--dim", type=int, default=DIM)
     parser.add_argument("--real", help="folder with the extracted Debian FAQ packages (quality run on real text)")
+    parser.add_argument("--real-benches", nargs="+", default=["python-faq", "debian-faq"])
     parser.add_argument("--backends", nargs="+", default=["local", "local-ann", "pgvector", "qdrant-local"])
     parser.add_argument("--lance-index", nargs="+", default=["IVF_HNSW_SQ"], choices=sorted(LANCE_INDEXES))
     parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100], help="pgvector/qdrant HNSW ef")
     parser.add_argument("--pg-url", help="postgresql://... of a server with pgvector (default: a throwaway one)")
+    parser.add_argument("--pg-options", default="", help="extra URL parameters for pgvector, e.g. ef_construction=200")
     parser.add_argument("--qdrant-url", default="qdrant://localhost:6333/ragft_bench")
     parser.add_argument("--workdir", default=None, help="where temporary stores go (needs ~3x n x dim x 4 bytes)")
     parser.add_argument("--json", help="also write the results to this file")
