@@ -1,7 +1,8 @@
 """Eval bench throughput: one `ragft eval run` of 200 questions (a seeded sample of python-faq + debian-faq)
 against RAG with the offline default (MiniLM + extractive), timed end to end, with the measured table.
 
-    python benchmarks/bench_eval.py --from /tmp/debdata/x [--limit 200] [--systems rag] [--out DIR] [--json]
+    python benchmarks/bench_eval.py --from /tmp/debdata/x [--limit 200] [--systems rag] [--distractors N]
+                                    [--cache DIR] [--out DIR] [--json]
 
 Same as: ragft eval run --bench python-faq,debian-faq --from /tmp/debdata/x --systems rag --limit 200
 """
@@ -26,11 +27,13 @@ def main() -> None:
     parser.add_argument("--bench", default="python-faq,debian-faq")
     parser.add_argument("--systems", default="rag")
     parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--distractors", type=int, default=300)
+    parser.add_argument("--cache", help="private bench cache (default: the shared ~/.cache/ragft/benches)")
     parser.add_argument("--out", help="run folder (default: a temporary folder)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     config = config_from_mapping({"bench": args.bench, "bench_source": args.source, "systems": args.systems,
-                                  "limit": args.limit})
+                                  "limit": args.limit, "distractors": args.distractors, "bench_cache": args.cache})
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(args.out) if args.out else Path(scratch) / "run"
         start = time.perf_counter()
@@ -38,7 +41,8 @@ def main() -> None:
         wall = time.perf_counter() - start
         usage = resource.getrusage(resource.RUSAGE_SELF)
     summary = {
-        "command": f"ragft eval run --bench {args.bench} --systems {args.systems} --limit {args.limit}",
+        "command": (f"ragft eval run --bench {args.bench} --systems {args.systems} --limit {args.limit} "
+                    f"--distractors {args.distractors}"),
         "cpus": os.cpu_count(), "wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "load_average_1m": round(os.getloadavg()[0], 1),
         "index_build_s": run.manifest.measurements.get("index_build_seconds"),

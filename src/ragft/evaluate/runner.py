@@ -4,12 +4,14 @@ the seed's table, a cost report and an advise verdict re-derived from the measur
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import shutil
 import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -38,6 +40,7 @@ class Questions:
     evalset_sha256: str
     corpus_sha256: str
     provenance: dict[str, Any]
+    bench_names: list[str] = field(default_factory=list)   # set for built-in benches: their corpora get copied
 
 
 def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None = None,
@@ -153,7 +156,7 @@ def _bench_questions(config: EvalConfig) -> Questions:
                             "documents": bench.documents, "distractors": bench.distractors}
     text = "".join(item.model_dump_json() + "\n" for item in items)
     return Questions(items, dirs, ", ".join(config.bench), _sha256_bytes(text.encode()),
-                     _sha256_bytes("".join(hashes).encode()), provenance)
+                     _sha256_bytes("".join(hashes).encode()), provenance, list(config.bench))
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -227,9 +230,10 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
 def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool):
     from ragft.rag.engine import Index
 
+    folders = _corpus_snapshot(questions, run_dir)
     index = Index.open(run_dir / "index", embedder=config.embedder)
     start = time.perf_counter()
-    for folder in questions.corpus_dirs:
+    for folder in folders:
         index.sync([folder], root=folder, progress=progress)
     seconds = time.perf_counter() - start
     if "index_build_seconds" not in manifest.measurements:
@@ -238,6 +242,23 @@ def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifes
                                      index_chunks=stats["chunks"], embedder=stats["embedder_id"])
     check_relevant_ids(questions, index)
     return index
+
+
+def _corpus_snapshot(questions: Questions, run_dir: Path) -> list[Path]:
+    """Bench corpora are copied into the run folder before indexing: the shared bench cache can be rebuilt by
+    another process (other distractor settings) while a long index build reads it."""
+    if not questions.bench_names:
+        return questions.corpus_dirs
+    copies = []
+    for name, folder in zip(questions.bench_names, questions.corpus_dirs):
+        target = run_dir / "corpus" / name
+        if not target.is_dir():
+            staging = target.with_name(f".{name}.partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(folder, staging)
+            os.replace(staging, target)
+        copies.append(target)
+    return copies
 
 
 def check_relevant_ids(questions: Questions, index) -> None:

@@ -2,7 +2,7 @@
 
 Layout (see ragft.evaluate.records): manifest.json, config.json (the EvalConfig, re-runnable with
 `ragft eval run --config RUN/config.json`), table.json, questions.jsonl, questions.csv, cost.json, verdict.json,
-and index/ (the run's RAG index).
+index/ (the run's RAG index) and, for built-in benches, corpus/<bench>/ (the copy that was indexed).
 """
 from __future__ import annotations
 
