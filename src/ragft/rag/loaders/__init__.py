@@ -2,12 +2,24 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 from ragft.errors import InputError
 from ragft.rag.discovery import SUPPORTED_SUFFIXES, SourceFile, discover, format_of
 from ragft.rag.document import Document
 
-__all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "format_of", "load", "load_all"]
+__all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "format_of", "load", "load_all", "max_file_bytes"]
+
+MAX_FILE_MB_ENV = "RAGFT_MAX_FILE_MB"
+DEFAULT_MAX_FILE_MB = 50
+
+
+def max_file_bytes() -> int:
+    """The largest file ingest reads: $RAGFT_MAX_FILE_MB megabytes (default 50); bigger files are refused."""
+    try:
+        return int(float(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB)) * 2**20)
+    except ValueError:
+        raise InputError(f"{MAX_FILE_MB_ENV}={os.environ[MAX_FILE_MB_ENV]!r}: give a number of megabytes") from None
 
 
 def load(source: SourceFile) -> list[Document]:
@@ -51,7 +63,12 @@ def load_all(sources: list[SourceFile]) -> list[Document]:
 
 
 def _read(source: SourceFile) -> bytes:
+    limit = max_file_bytes()
     try:
+        size = source.path.stat().st_size
+        if size > limit:
+            raise InputError(f"{source.path}: {size / 2**20:.3g} MB is over the {limit / 2**20:.3g} MB limit per "
+                             f"file; split it, or raise {MAX_FILE_MB_ENV}")
         data = source.path.read_bytes()
     except OSError as exc:
         raise InputError(f"{source.path}: cannot read ({exc.strerror or exc}); check the path and permissions") from None
