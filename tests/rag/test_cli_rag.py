@@ -47,7 +47,7 @@ def test_search_json_ranks_chunks_with_scores_and_sources(indexed, capsys):
     result = json.loads(out)
     assert code == 0 and result["mode"] == "hybrid" and len(result["hits"]) == 3
     top = result["hits"][0]
-    assert top["doc_id"] == "tuples.md" and top["rank"] == 1 and set(top["scores"]) == {"dense", "bm25", "rrf"}
+    assert top["doc_id"] == "tuples.md" and top["rank"] == 1 and set(top["scores"]) == {"dense", "bm25", "convex"}
     assert top["source"].endswith("tuples.md")
 
 
@@ -64,6 +64,11 @@ def test_search_fusion_flags_change_the_hybrid_scores(indexed, capsys):
                     "--rrf-k", "10", "--bm25-weight", "0.5")
     top = json.loads(out)["hits"][0]
     assert top["scores"]["rrf"] == pytest.approx(1 / 11 + 0.5 / 11, abs=1e-6)
+    _, out, _ = run(capsys, "search", "garbage collector", "--index", indexed, "-k", "1", "--json", "--alpha", "1")
+    top = json.loads(out)["hits"][0]
+    assert top["scores"]["convex"] == pytest.approx(1.0) and "rrf" not in top["scores"]
+    code, _, err = run(capsys, "search", "gc", "--index", indexed, "--fusion", "sum")
+    assert code == 1 and "unknown fusion 'sum'" in err
 
 
 def test_search_prints_a_table_for_people(indexed, capsys):

@@ -32,7 +32,7 @@ def test_sync_indexes_a_folder_and_search_finds_the_right_chunk(tmp_path, corpus
         for mode in ("hybrid", "dense", "bm25"):
             assert top_doc(index, "immutable sequences heterogeneous values", mode) == "tuples.md"
         hit = index.search("garbage collector reference cycles", k=1)[0]
-        assert hit.chunk.metadata["source"].endswith("gc.md") and set(hit.scores) == {"dense", "bm25", "rrf"}
+        assert hit.chunk.metadata["source"].endswith("gc.md") and set(hit.scores) == {"dense", "bm25", "convex"}
 
 
 def test_second_sync_skips_unchanged_files_by_content_hash(tmp_path, corpus):
@@ -225,7 +225,7 @@ def test_stats_report_sizes_settings_and_caches(tmp_path, corpus):
         index.sync([corpus], progress=False)
         stats = index.stats()
     assert stats["documents"] == 6 and stats["chunks"] >= 6 and stats["embedder"] == "test-hashing"
-    assert stats["search"]["rrf_k"] == 60 and stats["answer_cache"]["entries"] == 0
+    assert stats["search"]["fusion"] == "convex" and stats["search"]["alpha"] == 0.65 and stats["answer_cache"]["entries"] == 0
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""BM25 scoring, reciprocal rank fusion, and hybrid search on a case where dense and BM25 disagree."""
+"""BM25 scoring, convex and reciprocal rank fusion, and hybrid search on a case where dense and BM25 disagree."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import pytest
 from ragft.errors import InputError
 from ragft.rag.bm25 import BM25Index, tokenize
 from ragft.rag.document import Chunk
-from ragft.rag.search import SearchConfig, rrf_fuse, search
+from ragft.rag.search import SearchConfig, convex_fuse, rrf_fuse, search
 from ragft.rag.stores import open_store
 
 CORPUS = {
@@ -94,6 +94,24 @@ def test_rrf_adds_weighted_reciprocal_ranks():
     assert fused[0][2] == {"dense": 0.8, "bm25": 7.0}
 
 
+def test_convex_fusion_weights_min_max_normalised_scores_by_alpha():
+    fused = convex_fuse({"dense": [("x", 0.9), ("y", 0.7), ("z", 0.5)],
+                         "bm25": [("y", 8.0), ("w", 4.0), ("x", 2.0)]}, alpha=0.6)
+    scores = {i: s for i, s, _ in fused}
+    assert scores == pytest.approx({"x": 0.6, "y": 0.6 * 0.5 + 0.4, "w": 0.4 * (2 / 6), "z": 0.0})
+    assert [i for i, _, _ in fused] == ["y", "x", "w", "z"]
+    assert fused[0][2] == {"dense": 0.7, "bm25": 8.0}
+
+
+def test_convex_fusion_scores_a_list_of_equal_scores_as_one_and_skips_an_empty_list():
+    fused = convex_fuse({"dense": [("x", 0.3)], "bm25": []}, alpha=0.65)
+    assert fused == [("x", pytest.approx(0.65), {"dense": 0.3})]
+
+
+def RRF():
+    return SearchConfig(fusion="rrf")
+
+
 def disagreement_store(tmp_path):
     """Dense prefers B, BM25 prefers A; C is second in both. Query vector = e0."""
     dim = 8
@@ -121,7 +139,7 @@ def test_hybrid_ranks_first_the_chunk_both_methods_rank_well_when_they_disagree(
     store, bm25, qv = disagreement_store(tmp_path)
     dense = [h.chunk.id for h in search(store, bm25, "jaguar speed", qv, k=3, mode="dense")]
     lexical = [h.chunk.id for h in search(store, bm25, "jaguar speed", qv, k=3, mode="bm25")]
-    hybrid = search(store, bm25, "jaguar speed", qv, k=3, mode="hybrid")
+    hybrid = search(store, bm25, "jaguar speed", qv, k=3, mode="hybrid", config=RRF())
     assert dense[0] == "B" and lexical[0] == "A"
     assert [h.chunk.id for h in hybrid] == ["C", "A", "B"]
     top = hybrid[0]
@@ -130,11 +148,29 @@ def test_hybrid_ranks_first_the_chunk_both_methods_rank_well_when_they_disagree(
     assert [h.rank for h in hybrid] == [1, 2, 3]
 
 
-def test_hybrid_weights_and_rrf_k_change_the_fusion(tmp_path):
+def test_default_hybrid_adds_alpha_weighted_normalised_dense_and_bm25_scores(tmp_path):
     store, bm25, qv = disagreement_store(tmp_path)
-    dense_only = SearchConfig(weights={"dense": 1.0, "bm25": 0.0})
+    hybrid = search(store, bm25, "jaguar speed", qv, k=4)
+    # Dense cosines B 1.0 ... A 0.0 normalise to themselves; BM25 returns only A (1) and C (0).
+    assert [h.chunk.id for h in hybrid] == ["B", "C", "D", "A"]
+    assert [h.score for h in hybrid] == pytest.approx([0.65, 0.65 * 0.8, 0.65 * 0.6, 0.35])
+    assert hybrid[0].scores == {"dense": pytest.approx(1.0), "convex": pytest.approx(0.65)}
+    assert set(hybrid[3].scores) == {"dense", "bm25", "convex"}
+
+
+def test_convex_alpha_moves_the_ranking_between_bm25_and_dense(tmp_path):
+    store, bm25, qv = disagreement_store(tmp_path)
+    lexical_heavy = SearchConfig(alpha=0.2)
+    assert [h.chunk.id for h in search(store, bm25, "jaguar speed", qv, k=2, config=lexical_heavy)] == ["A", "B"]
+    dense_only = SearchConfig(alpha=1.0)
+    assert [h.chunk.id for h in search(store, bm25, "jaguar speed", qv, k=3, config=dense_only)] == ["B", "C", "D"]
+
+
+def test_hybrid_weights_and_rrf_k_change_the_rrf_fusion(tmp_path):
+    store, bm25, qv = disagreement_store(tmp_path)
+    dense_only = SearchConfig(fusion="rrf", weights={"dense": 1.0, "bm25": 0.0})
     assert [h.chunk.id for h in search(store, bm25, "jaguar speed", qv, k=2, config=dense_only)] == ["B", "C"]
-    lexical_heavy = SearchConfig(rrf_k=1, weights={"dense": 1.0, "bm25": 3.0})
+    lexical_heavy = SearchConfig(fusion="rrf", rrf_k=1, weights={"dense": 1.0, "bm25": 3.0})
     assert search(store, bm25, "jaguar speed", qv, k=1, config=lexical_heavy)[0].chunk.id == "A"
 
 
@@ -152,3 +188,7 @@ def test_unknown_mode_and_bad_k_are_refused(tmp_path):
         search(store, bm25, "q", qv, k=0)
     with pytest.raises(InputError, match="unknown method"):
         SearchConfig(weights={"splade": 1.0})
+    with pytest.raises(InputError, match="unknown fusion 'sum'"):
+        SearchConfig(fusion="sum")
+    with pytest.raises(InputError, match="alpha: must be between 0 and 1"):
+        SearchConfig(alpha=1.5)

@@ -122,8 +122,10 @@ def register(app: typer.Typer) -> None:
         where: Optional[List[str]] = typer.Option(
             None, "--where", help="Filter key=value (doc_id, title, source, prefix, any metadata key; value* = prefix)."
         ),
-        rrf_k: Optional[float] = typer.Option(None, "--rrf-k", help="Hybrid: RRF constant (default 60)."),
-        bm25_weight: Optional[float] = typer.Option(None, "--bm25-weight", help="Hybrid: BM25's RRF weight (dense is 1)."),
+        fusion: Optional[str] = typer.Option(None, "--fusion", help="Hybrid: convex (default) or rrf."),
+        alpha: Optional[float] = typer.Option(None, "--alpha", help="Hybrid convex: dense weight, 0-1 (default 0.65)."),
+        rrf_k: Optional[float] = typer.Option(None, "--rrf-k", help="Hybrid RRF: constant (default 60); implies --fusion rrf."),
+        bm25_weight: Optional[float] = typer.Option(None, "--bm25-weight", help="Hybrid RRF: BM25's weight (dense is 1); implies --fusion rrf."),
         embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
         as_json: bool = JsonOption,
     ) -> None:
@@ -132,7 +134,8 @@ def register(app: typer.Typer) -> None:
 
         weights = None if bm25_weight is None else {"bm25": bm25_weight}
         with _open_existing(index, embedder) as opened:
-            hits = opened.search(query, k=k, mode=mode, where=parse_where(where), rrf_k=rrf_k, weights=weights)
+            hits = opened.search(query, k=k, mode=mode, where=parse_where(where), fusion=fusion, alpha=alpha,
+                                  rrf_k=rrf_k, weights=weights)
         if as_json:
             print_json({"query": query, "mode": mode, "hits": [_hit_json(hit) for hit in hits]})
         elif not hits:

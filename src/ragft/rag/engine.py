@@ -379,18 +379,22 @@ class Index:
         mode: str = "hybrid",
         where: dict[str, Any] | None = None,
         *,
+        fusion: str | None = None,
+        alpha: float | None = None,
         rrf_k: float | None = None,
         weights: dict[str, float] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Top-k chunks for `query` by hybrid (RRF of dense + BM25), dense or BM25 ranking.
+        """Top-k chunks for `query` by hybrid (dense + BM25 fused), dense or BM25 ranking.
 
-        `where` filters on doc_id/title/source/metadata (see ragft.rag.filters); `rrf_k`/`weights` override
-        the index's SearchConfig; `query_vector` skips embedding the query (batch evaluation)."""
-        hits, _, _ = self._retrieve(query, k, mode, where, query_vector, rrf_k=rrf_k, weights=weights)
+        `where` filters on doc_id/title/source/metadata (see ragft.rag.filters); `fusion`, `alpha`, `rrf_k`,
+        `weights` override the index's SearchConfig (rrf_k/weights alone imply fusion="rrf", alpha alone
+        "convex"); `query_vector` skips embedding the query (batch evaluation)."""
+        config = _search_config(self.config, fusion, alpha, rrf_k, weights)
+        hits, _, _ = self._retrieve(query, k, mode, where, query_vector, config)
         return hits
 
-    def _retrieve(self, query, k, mode, where, vector, rrf_k=None, weights=None):
+    def _retrieve(self, query, k, mode, where, vector, config=None):
         if mode not in MODES:
             raise InputError(f"mode: unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
         timings: dict[str, float] = {}
@@ -398,15 +402,8 @@ class Index:
             start = time.perf_counter()
             vector = self._embed([query])[0]
             timings["embed"] = time.perf_counter() - start
-        config = self.config
-        if rrf_k is not None or weights is not None:
-            config = SearchConfig(
-                rrf_k=config.rrf_k if rrf_k is None else rrf_k,
-                weights={**config.weights, **(weights or {})},
-                candidates=config.candidates,
-            )
         start = time.perf_counter()
-        hits = search(self.store, self.bm25, query, vector, k, mode, where, config)
+        hits = search(self.store, self.bm25, query, vector, k, mode, where, config or self.config)
         timings["search"] = time.perf_counter() - start
         return hits, timings, vector
 
@@ -539,8 +536,8 @@ class Index:
             "chunking": self.meta["chunking"],
             "generation": self.generation,
             "bm25_terms": len(self.bm25.vocab),
-            "search": {"rrf_k": self.config.rrf_k, "weights": dict(self.config.weights),
-                       "candidates": self.config.candidates},
+            "search": {"fusion": self.config.fusion, "alpha": self.config.alpha, "rrf_k": self.config.rrf_k,
+                       "weights": dict(self.config.weights), "candidates": self.config.candidates},
             "answer_cache": self.answers.stats(),
             "embedding_cache": dict(getattr(self.embedder, "stats", {}) or {}),
         }
@@ -638,6 +635,18 @@ def _chunk_ids_of(store, doc_ids: Sequence[str]) -> list[str]:
         return store.chunk_ids(doc_ids)
     wanted = set(doc_ids)
     return [c.id for c in store.chunks() if c.doc_id in wanted]
+
+
+def _search_config(config: SearchConfig, fusion, alpha, rrf_k, weights) -> SearchConfig:
+    """`config` with the given overrides; RRF knobs alone select RRF, alpha alone selects convex."""
+    if fusion is None and (rrf_k is not None or weights is not None or alpha is not None):
+        fusion = "convex" if alpha is not None else "rrf"
+        if alpha is not None and (rrf_k is not None or weights is not None):
+            raise InputError("alpha is a convex-fusion setting, rrf_k/weights are RRF settings: pick one fusion")
+    if fusion is None:
+        return config
+    return replace(config, fusion=fusion, alpha=config.alpha if alpha is None else alpha,
+                   rrf_k=config.rrf_k if rrf_k is None else rrf_k, weights={**config.weights, **(weights or {})})
 
 
 def _bm25_stamp(meta: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
-"""Ranking: dense (store), BM25 and hybrid search fused by weighted reciprocal rank fusion (RRF).
+"""Ranking: dense (store), BM25 and hybrid search, fused by a convex combination of scores or by RRF.
 
-RRF score of a chunk = sum over methods m of weight_m / (rrf_k + rank_m), rank starting at 1; a chunk a
-method did not return among its `candidates` contributes nothing for that method.
+convex (default): each method's scores are min-max normalised over the `candidates` it returned, then
+alpha * dense + (1 - alpha) * bm25; a chunk a method did not return gets 0 for that method.
+rrf: sum over methods m of weight_m / (rrf_k + rank_m), rank starting at 1; a chunk a method did not
+return contributes nothing for that method.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ragft.rag.filters import compile_where
 from ragft.rag.stores.base import Store
 
 MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("convex", "rrf")
 _PARALLEL_FROM = 20_000
 _EXECUTOR = None
 
@@ -32,13 +35,25 @@ def _executor():
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Fusion settings: rrf_k=60 as in Cormack et al. (2009); candidates = depth taken from each method."""
+    """Hybrid fusion settings; `candidates` = depth taken from each method.
 
-    rrf_k: float = 60.0
-    weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "bm25": 1.0})
-    candidates: int = 50
+    Defaults (convex, alpha=0.65, candidates=100) were picked on the train+validation questions of the
+    Python FAQ bench (docs/benchmarks.md, "RAG engine"), where dense is much stronger than BM25; rank-only
+    RRF let BM25's misses push dense's right answers down. rrf_k=60 is Cormack et al. (2009)."""
+
+    fusion: str = "convex"
+    alpha: float = 0.65          # convex: weight of dense; BM25 gets 1 - alpha
+    rrf_k: float = 60.0          # rrf only
+    weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "bm25": 1.0})   # rrf only
+    candidates: int = 100
 
     def __post_init__(self):
+        if self.fusion not in FUSIONS:
+            raise InputError(f"fusion: unknown fusion {self.fusion!r}; choose one of: {', '.join(FUSIONS)}")
+        if not 0 <= self.alpha <= 1:
+            raise InputError(f"alpha: must be between 0 and 1, got {self.alpha}")
+        if self.candidates < 1:
+            raise InputError(f"candidates: must be at least 1, got {self.candidates}")
         if self.rrf_k < 0:
             raise InputError(f"rrf_k: must be >= 0, got {self.rrf_k}")
         unknown = set(self.weights) - {"dense", "bm25"}
@@ -51,16 +66,39 @@ def rrf_fuse(
     weights: Mapping[str, float],
     rrf_k: float = 60.0,
 ) -> list[tuple[str, float, dict[str, float]]]:
-    """Fuse ranked (id, score) lists; returns (id, fused score, per-method scores) best first.
+    """Fuse ranked (id, score) lists by weighted RRF; returns (id, fused score, per-method scores) best first."""
+    def contribution(method: str, ranked: Sequence[tuple[str, float]]):
+        weight = float(weights.get(method, 1.0))
+        return lambda rank, score: weight / (rrf_k + rank)
 
-    Ties are broken by the best rank a chunk got in any method, then by id, so output is deterministic."""
+    return _fuse(rankings, contribution)
+
+
+def convex_fuse(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    alpha: float = 0.65,
+) -> list[tuple[str, float, dict[str, float]]]:
+    """Fuse ranked (id, score) lists by alpha * dense + (1 - alpha) * bm25 of scores min-max normalised per
+    list (a list whose scores are all equal normalises to 1); returns as `rrf_fuse` does."""
+    def contribution(method: str, ranked: Sequence[tuple[str, float]]):
+        weight = alpha if method == "dense" else 1.0 - alpha
+        low = min((score for _, score in ranked), default=0.0)
+        span = max((score for _, score in ranked), default=0.0) - low
+        return lambda rank, score: weight * ((score - low) / span if span > 0 else 1.0)
+
+    return _fuse(rankings, contribution)
+
+
+def _fuse(rankings, contribution) -> list[tuple[str, float, dict[str, float]]]:
+    """Sum each method's contribution(rank, score) per id. Ties are broken by the best rank an id got in
+    any method, then by id, so output is deterministic."""
     fused: dict[str, float] = {}
     best_rank: dict[str, int] = {}
     method_scores: dict[str, dict[str, float]] = {}
     for method, ranked in rankings.items():
-        weight = float(weights.get(method, 1.0))
+        add = contribution(method, ranked)
         for rank, (item_id, score) in enumerate(ranked, start=1):
-            fused[item_id] = fused.get(item_id, 0.0) + weight / (rrf_k + rank)
+            fused[item_id] = fused.get(item_id, 0.0) + add(rank, score)
             best_rank[item_id] = min(best_rank.get(item_id, rank), rank)
             method_scores.setdefault(item_id, {})[method] = score
     order = sorted(fused, key=lambda i: (-fused[i], best_rank[i], i))
@@ -101,8 +139,11 @@ def search(
     if mode != "hybrid":
         ranked = [(i, s, {mode: s}) for i, s in rankings[mode]]
     else:
-        fused = rrf_fuse(rankings, config.weights, config.rrf_k)
-        ranked = [(i, s, {**scores, "rrf": s}) for i, s, scores in fused]
+        if config.fusion == "rrf":
+            fused = rrf_fuse(rankings, config.weights, config.rrf_k)
+        else:
+            fused = convex_fuse(rankings, config.alpha)
+        ranked = [(i, s, {**scores, config.fusion: s}) for i, s, scores in fused]
     return _to_hits(store, ranked[:k])
 
 
