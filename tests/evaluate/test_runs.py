@@ -130,6 +130,7 @@ def test_cli_runs_compares_shows_and_lists(tmp_path, capsys):
         return _run(capsys, *args)
 
     common = ["eval", "run", "--bench", "python-faq", "--from", str(PYTHON_DOC_TREE), "--distractors", "0",
+              "--cache", str(tmp_path / "cache"),
               "--systems", "closed-book", "--limit", "3", "--warmup", "0", "--json"]
     code, out, _ = cli(*common, "--out", str(tmp_path / "runs" / "one"))
     assert code == 0 and json.loads(out)["status"] == "complete"

@@ -118,6 +118,7 @@ def run(
     profile: Optional[str] = typer.Option(None, "--profile", metavar="FILE|EXAMPLE", help="advise profile for verdict.json (default: all left to data)."),
     source: Optional[Path] = typer.Option(None, "--from", metavar="DIR", help="Extracted Debian packages for --bench (default apt-get)."),
     distractors: Optional[int] = typer.Option(None, "--distractors", metavar="N", help="Distractor documents in a bench corpus (default 300)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", metavar="DIR", help="Bench cache (default ~/.cache/ragft/benches)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Run folder (default runs/<timestamp>-<bench>)."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Finish an interrupted run."),
     all_rows: bool = typer.Option(False, "--all", help="Show every row (retrieval ranks, per-stage latency), not only the seed's."),
@@ -144,14 +145,15 @@ def _run_config(config_file: Optional[Path], flags: dict):
     from ragft.evaluate.config import config_from_mapping, load_config, parse_systems
 
     given = {key: flags[key] for key in _RUN_FLAGS if flags.get(key) is not None}
-    given.update({"bench_source": flags["source"], "volume_per_month": flags["volume"]})
+    given.update({"bench_source": flags["source"], "volume_per_month": flags["volume"], "bench_cache": flags["cache"]})
     given = {key: value for key, value in given.items() if value is not None}
     if "evalset" in given:
         given["evalset"] = str(given["evalset"])
     if "docs" in given:
         given["docs"] = [str(d) for d in given["docs"]]
-    if "bench_source" in given:
-        given["bench_source"] = str(given["bench_source"])
+    for key in ("bench_source", "bench_cache"):
+        if key in given:
+            given[key] = str(given[key])
     options = {name: flags[name] for name in ("model", "base_url", "temperature") if flags[name] is not None}
     if "systems" in given or config_file is None:
         given["systems"] = [s.model_dump() for s in parse_systems(
