@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     except RagftError as error:
         if debug:
             raise
-        typer.echo(f"error: {error}", err=True)
+        from ragft.secrets import redact
+
+        typer.echo(f"error: {redact(str(error))}", err=True)
         raise SystemExit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -27,6 +27,7 @@ from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CS
                                  write_json, write_records)
 from ragft.evaluate.systems import BuildContext, System, SystemAnswer, build_system
 from ragft.evaluate.table import Measured, TableSettings, build_table
+from ragft.secrets import redact
 
 RETRIEVING = ("rag", "hybrid")
 TUNED = ("fine-tuned", "hybrid")
@@ -331,7 +332,7 @@ def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalCo
     except KeyboardInterrupt:
         raise
     except Exception as error:      # a provider outage or a model crash: keep the row with its reason
-        message = str(error) if isinstance(error, RagftError) else f"{type(error).__name__}: {error}"
+        message = redact(str(error) if isinstance(error, RagftError) else f"{type(error).__name__}: {error}")
         return QuestionRecord(answer="", error=message, **base)
     return QuestionRecord(answer=answer.answer, contexts=answer.contexts, timings=answer.timings,
                           input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,

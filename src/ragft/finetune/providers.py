@@ -17,6 +17,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from ragft.errors import InputError, NotFoundError, ProviderError
+from ragft.secrets import get_key
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -48,7 +49,7 @@ class OpenAIFineTuning:
     def __init__(self, api_key: str | None = None, base_url: str | None = None, timeout: float = 60.0):
         import httpx
 
-        key = api_key or os.environ.get("OPENAI_API_KEY")
+        key = api_key or get_key("OPENAI_API_KEY")
         if not key:
             raise InputError("OPENAI_API_KEY is not set; export it to create or inspect fine-tuning jobs")
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL).rstrip("/")

@@ -16,10 +16,12 @@ from fastapi.responses import (HTMLResponse, JSONResponse, PlainTextResponse, Re
 from starlette.exceptions import HTTPException
 
 from ragft.errors import InputError, NotFoundError, RagftError
+from ragft.secrets import RedactingFilter
 from ragft.server.asker import Asker
 from ragft.server.guard import TOKEN_COOKIE, TokenBucket, bearer, is_loopback, token_matches
 
 log = logging.getLogger("ragft.server")
+log.addFilter(RedactingFilter())            # tracebacks of failed asks may quote a provider's key
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_QUESTION_CHARS = 2000

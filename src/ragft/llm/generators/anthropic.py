@@ -9,6 +9,7 @@ from ragft.llm.base import GENERATORS, Generation, GenerationRequest
 from ragft.llm.http import ProviderClient
 from ragft.llm.prompts import system_prompt, user_message
 from ragft.llm.streaming import Event, Usage, collect, text_pieces
+from ragft.secrets import get_key
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -74,7 +75,7 @@ def _create(
     timeout: float = 60.0,
     max_retries: int = 3,
 ) -> AnthropicGenerator:
-    key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+    key = api_key or get_key("ANTHROPIC_API_KEY")
     if not key:
         raise InputError("the anthropic generator needs an API key: set ANTHROPIC_API_KEY (or pass api_key=...)")
     client = ProviderClient(

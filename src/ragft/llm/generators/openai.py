@@ -9,6 +9,7 @@ from ragft.llm.base import GENERATORS, Generation, GenerationRequest
 from ragft.llm.http import ProviderClient
 from ragft.llm.prompts import system_prompt, user_message
 from ragft.llm.streaming import Event, Usage, collect, text_pieces
+from ragft.secrets import get_key
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -78,7 +79,7 @@ def _create(
     timeout: float = 60.0,
     max_retries: int = 3,
 ) -> ChatCompletionsGenerator:
-    key = api_key or os.environ.get("OPENAI_API_KEY")
+    key = api_key or get_key("OPENAI_API_KEY")
     if not key:
         raise InputError("the openai generator needs an API key: set OPENAI_API_KEY (or pass api_key=...)")
     client = ProviderClient(

@@ -7,6 +7,7 @@ from ragft.errors import InputError
 from ragft.llm.base import GENERATORS
 from ragft.llm.generators.openai import ChatCompletionsGenerator
 from ragft.llm.http import ProviderClient
+from ragft.secrets import get_key
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"   # Ollama's OpenAI-compatible endpoint
 
@@ -22,7 +23,7 @@ def _create(
     if not model:
         raise InputError("the openai-compatible generator needs a model name: pass model=... (e.g. 'llama3.2:1b')")
     # Its own variable, so an OpenAI key is never sent to a third-party server by accident.
-    key = api_key or os.environ.get("OPENAI_COMPATIBLE_API_KEY")
+    key = api_key or get_key("OPENAI_COMPATIBLE_API_KEY")
     client = ProviderClient(
         provider="openai-compatible",
         base_url=base_url or os.environ.get("OPENAI_COMPATIBLE_BASE_URL") or DEFAULT_BASE_URL,

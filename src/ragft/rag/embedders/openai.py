@@ -9,6 +9,7 @@ import numpy as np
 from ragft.errors import InputError, ProviderError
 from ragft.llm.http import ProviderClient
 from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
+from ragft.secrets import get_key
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "text-embedding-3-small"
@@ -74,7 +75,7 @@ def create_openai(
     max_retries: int = 3,
 ) -> OpenAIEmbedder:
     """`dimensions` shortens text-embedding-3-* vectors; it is required for models not in MODEL_DIMENSIONS."""
-    key = api_key or os.environ.get("OPENAI_API_KEY")
+    key = api_key or get_key("OPENAI_API_KEY")
     if not key:
         raise InputError("the openai embedder needs an API key: set OPENAI_API_KEY (or pass api_key=...)")
     dim = dimensions or MODEL_DIMENSIONS.get(model)
