@@ -73,6 +73,7 @@ def _answer_json(answer) -> dict[str, Any]:
         "generator": answer.generator,
         "timings": {k: round(v, 6) for k, v in answer.timings.items()},
         "cache": answer.cache,
+        "injection": [flag.to_json() for flag in answer.injection],
     }
 
 
@@ -177,6 +178,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_sources(answer) -> None:
+    for flag in answer.injection:
+        err_console.print(f"warning: chunk {flag.chunk_id} holds prompt-injection text ({flag.kind}): "
+                          f"{flag.excerpt!r}; it was passed to the model as data", markup=False, highlight=False)
     for citation in answer.citations:
         where = citation.doc_id + (f" — {citation.title}" if citation.title else "")
         console.print(f"[{citation.ref}] {where}", markup=False, highlight=False)

@@ -19,6 +19,7 @@ from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftErr
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
 from ragft.rag.document import Chunk, Document, Hit
+from ragft.rag.injection import flag_hits
 from ragft.rag.lock import write_lock, writes
 from ragft.rag.search import MODES, SearchConfig, search
 
@@ -79,6 +80,7 @@ class Answer:
     timings: dict[str, float]             # seconds: embed, search, generate, total (+ first_token)
     cache: dict[str, Any]                 # hit: None|"exact"|"near", similarity, and cumulative stats
     tokens_estimated: bool = False        # True when counted with ragft.llm.tokens, not reported by the model
+    injection: list = field(default_factory=list)   # ragft.rag.injection flags on the retrieved chunks
 
     def __iter__(self) -> Iterator[str]:
         pieces = self.__dict__.pop("_pieces", None)
@@ -450,7 +452,7 @@ class Index:
         answer = Answer(
             question=question, text="", citations=[], hits=hits, input_tokens=0, output_tokens=0,
             model="", generator=gen.name, timings=timings,
-            cache={"hit": None, "similarity": None, **self.answers.stats()},
+            cache={"hit": None, "similarity": None, **self.answers.stats()}, injection=flag_hits(hits),
         )
         if not stream:
             start = time.perf_counter()
@@ -505,6 +507,7 @@ class Index:
             cache={"hit": hit.kind, "similarity": round(hit.similarity, 4), "cached_question": hit.question,
                    "saved_input_tokens": record["input_tokens"], "saved_output_tokens": record["output_tokens"],
                    **self.answers.stats()},
+            injection=flag_hits(hits),
         )
 
     def _generator(self, generator: str | Any, options: dict[str, Any]):

@@ -87,4 +87,5 @@ def answer_summary(answer) -> dict[str, Any]:
         "model": answer.model,
         "seconds": round(answer.timings.get("total", 0.0), 3),
         "cached": answer.cache.get("hit"),
+        "injection": [flag.to_json() for flag in getattr(answer, "injection", [])],
     }
