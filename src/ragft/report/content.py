@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ragft.evaluate.records import MetricValue, QuestionRecord, TableRow
+from ragft.rag.injection import flag
 from ragft.report import charts
 from ragft.report.run import Run
 
@@ -82,6 +83,7 @@ class ReportContent:
     provenance: list[tuple[str, str]]
     errors: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    injection: list = field(default_factory=list)      # ragft.rag.injection flags on retrieved contexts
 
 
 def build_content(run: Run, now: dt.datetime | None = None) -> ReportContent:
@@ -109,6 +111,7 @@ def build_content(run: Run, now: dt.datetime | None = None) -> ReportContent:
         assumptions=_assumptions(run),
         provenance=_provenance(run),
         errors=sum(1 for q in run.questions if q.error),
+        injection=flag((ctx.chunk_id, ctx.text) for q in run.questions for ctx in q.contexts),
     )
 
 

@@ -35,7 +35,7 @@ def render_markdown(run: Run | ReportContent) -> str:
            f"Run **{md_text(c.run.run_id)}** · bench {md_text(c.run.manifest.bench)} · "
            f"{c.run.table.n_questions} questions · systems: {md_text(', '.join(c.systems))} · "
            f"generated {c.generated_at}", ""]
-    out += _verdict(c) + _measured(c) + _cost(c) + _latency(c) + _quality(c) + _worst(c) + _sources(c)
+    out += _verdict(c) + _measured(c) + _cost(c) + _latency(c) + _quality(c) + _worst(c) + _injection(c) + _sources(c)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -130,6 +130,14 @@ def _worst(c: ReportContent) -> list[str]:
         for i, ctx in enumerate(r.contexts, start=1):
             out += [f"Context [{i}] {md_text(ctx.doc_id)} · score {ctx.score:.3f}:", "", *md_block(ctx.text), ""]
     return out
+
+
+def _injection(c: ReportContent) -> list[str]:
+    if not c.injection:
+        return []
+    return ["## Prompt-injection text in the retrieved documents", "",
+            "These chunks read like instructions to a model; they were passed to the systems as quoted data.", "",
+            *[f"- **{md_text(f.chunk_id)}** ({f.kind}): {md_text(f.excerpt)}" for f in c.injection], ""]
 
 
 def _sources(c: ReportContent) -> list[str]:
