@@ -12,6 +12,8 @@ DEFAULT_INDEX = ".ragft/index"
 
 IndexOption = typer.Option(DEFAULT_INDEX, "--index", help="Index folder.")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+StoreOption = typer.Option(None, "--store", help="Where chunks and vectors live: the index folder (default), "
+                           "postgresql://... or qdrant://... (see docs/scale-out.md).")
 
 
 def _hit_json(hit) -> dict[str, Any]:
@@ -77,10 +79,10 @@ def _answer_json(answer) -> dict[str, Any]:
     }
 
 
-def _open_existing(index: Path, embedder: Optional[str]):
+def _open_existing(index: Path, embedder: Optional[str], store: Optional[str] = None):
     from ragft.rag.engine import Index
 
-    return Index.open(index, embedder=embedder, create=False)
+    return Index.open(index, embedder=embedder, create=False, store=store)
 
 
 def register(app: typer.Typer) -> None:
@@ -93,6 +95,7 @@ def register(app: typer.Typer) -> None:
         overlap: Optional[int] = typer.Option(None, "--overlap", help="Tokens shared by neighbouring chunks (new: 32)."),
         root: Optional[Path] = typer.Option(None, "--root", help="Document ids are paths relative to this folder."),
         rebuild: bool = typer.Option(False, "--rebuild", help="Wipe the index first (needed to change embedder)."),
+        store: Optional[str] = StoreOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Index documents: new and changed files are (re)indexed, deleted ones removed, unchanged skipped."""
@@ -101,7 +104,7 @@ def register(app: typer.Typer) -> None:
 
         # Locked before opening, so a second `ragft index` waits and then syncs from what the first wrote.
         with write_lock(index), Index.open(index, embedder=embedder, rebuild=rebuild, chunk_tokens=chunk_tokens,
-                                           overlap=overlap) as opened:
+                                           overlap=overlap, store=store) as opened:
             report = opened.sync(paths, root=root, progress=not as_json)
         if as_json:
             print_json({"index": str(index), **_report_json(report)})
@@ -128,13 +131,14 @@ def register(app: typer.Typer) -> None:
         rrf_k: Optional[float] = typer.Option(None, "--rrf-k", help="Hybrid RRF: constant (default 60); implies --fusion rrf."),
         bm25_weight: Optional[float] = typer.Option(None, "--bm25-weight", help="Hybrid RRF: BM25's weight (dense is 1); implies --fusion rrf."),
         embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
+        store: Optional[str] = StoreOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Search the index: ranked chunks with their scores and sources."""
         from ragft.rag.filters import parse_where
 
         weights = None if bm25_weight is None else {"bm25": bm25_weight}
-        with _open_existing(index, embedder) as opened:
+        with _open_existing(index, embedder, store) as opened:
             hits = opened.search(query, k=k, mode=mode, where=parse_where(where), fusion=fusion, alpha=alpha,
                                   rrf_k=rrf_k, weights=weights)
         if as_json:
@@ -157,6 +161,7 @@ def register(app: typer.Typer) -> None:
         stream: bool = typer.Option(True, "--stream/--no-stream", help="Print the answer as it is generated."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the answer cache."),
         embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
+        store: Optional[str] = StoreOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Answer a question from the index, citing the chunks it used by number."""
@@ -165,7 +170,7 @@ def register(app: typer.Typer) -> None:
         # The local generator names its base model `base` (its `model` is a loaded model object).
         model_key = "base" if generator == "local" else "model"
         options = {key: value for key, value in {model_key: model, "base_url": base_url}.items() if value}
-        with _open_existing(index, embedder) as opened:
+        with _open_existing(index, embedder, store) as opened:
             answer = opened.ask(question, generator=generator, k=k, stream=stream and not as_json, mode=mode,
                                 where=parse_where(where), use_cache=not no_cache, **options)
             if as_json:
