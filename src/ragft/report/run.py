@@ -51,9 +51,19 @@ def load_run(path: str | Path) -> Run:
         manifest=_model(path / "manifest.json", RunManifest),
         table=_model(path / "table.json", RunTable),
         questions=_questions(path / "questions.jsonl"),
-        cost=_model(path / "cost.json", CostReport) if (path / "cost.json").is_file() else None,
+        cost=_model(path / "cost.json", CostReport) if _priced(path / "cost.json") else None,
         verdict=_model(path / "verdict.json", Verdict) if (path / "verdict.json").is_file() else None,
     )
+
+
+def _priced(path: Path) -> bool:
+    """cost.json exists and is a cost report (a run with no answered question writes only {"note": ...})."""
+    if not path.is_file():
+        return False
+    try:
+        return set(json.loads(path.read_text(encoding="utf-8"))) != {"note"}
+    except ValueError:
+        return True                  # let _model name the problem
 
 
 def _model(path: Path, model: type[M]) -> M:
