@@ -1,0 +1,162 @@
+"""Load on `ragft serve`: N asks from C concurrent clients on loopback against a real uvicorn process, bounded
+in count and time; reports p50/p95/max latency, throughput and errors, and fails unless every ask succeeded.
+
+    python benchmarks/bench_serve_load.py [--docs DIR] [--requests 200] [--concurrency 8] [--cap-seconds 60]
+                                          [--embedder minilm] [--generator extractive] [--json]
+
+Questions are the FAQ's own section titles (lines ending in "?"), so each has an answer in the corpus. The
+server runs with the default app but a raised rate limit (the default 240/min per client would answer 429s).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+FAQ = Path(__file__).resolve().parents[1] / "tests/data/python3.11-doc/usr/share/doc/python3.11/html/_sources/faq"
+SERVER = """
+import sys, uvicorn
+from ragft.server.app import create_app
+app = create_app(sys.argv[1], sys.argv[2], rate_per_minute=1e6, burst=100000, generator=sys.argv[4])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+"""
+
+
+def questions(docs: Path) -> list[str]:
+    found = []
+    for path in sorted(docs.rglob("*.rst.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line, under in zip(lines, lines[1:]):
+            if line.strip().endswith("?") and re.fullmatch(r"[-=~^]{3,}", under.strip() or "x"):
+                found.append(line.strip())
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def build_index(docs: Path, index: Path, embedder: str) -> dict:
+    from ragft.rag.engine import Index
+
+    with Index.open(index, embedder=embedder) as opened:
+        report = opened.sync([docs], progress=False)
+    return {"documents": len(report.added), "chunks": report.chunks_total}
+
+
+def wait_ready(base: str, process: subprocess.Popen, limit: float = 120.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def ask(client, question: str) -> dict:
+    """One streamed ask; the seconds until the done event, or the error."""
+    start = time.perf_counter()
+    try:
+        response = client.post("/ask/stream", data={"question": question})
+        events = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    except Exception as error:  # a transport failure counts as an error, not a crash of the benchmark
+        return {"ok": False, "error": f"{type(error).__name__}: {error}", "seconds": time.perf_counter() - start}
+    seconds = time.perf_counter() - start
+    done = events[-1] if events else {}
+    ok = response.status_code == 200 and done.get("type") == "done"
+    return {"ok": ok, "seconds": seconds, "cached": bool(done.get("cached")), "cited": bool(done.get("citations")),
+            "error": None if ok else f"HTTP {response.status_code}: {done.get('message', response.text[:200])}"}
+
+
+def load(base: str, items: list[str], concurrency: int, cap: float) -> tuple[list[dict], float]:
+    import httpx
+
+    results: list[dict] = []
+    start = time.perf_counter()
+    clients = [httpx.Client(base_url=base, timeout=cap) for _ in range(concurrency)]
+    pool = ThreadPoolExecutor(concurrency)
+    try:
+        futures = [pool.submit(ask, clients[i % concurrency], q) for i, q in enumerate(items)]
+        try:
+            for future in as_completed(futures, timeout=cap):
+                results.append(future.result())
+        except TimeoutError:
+            pass                                      # the rest count as errors: "not finished in time"
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for client in clients:
+            client.close()
+    return results, time.perf_counter() - start
+
+
+def summary(results: list[dict], requested: int, wall: float) -> dict:
+    seconds = np.array([r["seconds"] for r in results]) if results else np.zeros(1)
+    fresh = np.array([r["seconds"] for r in results if r["ok"] and not r.get("cached")] or [np.nan])
+    errors = [r["error"] for r in results if not r["ok"]] + ["not finished in time"] * (requested - len(results))
+    return {
+        "requests": requested, "completed": len(results), "errors": len(errors), "first_errors": errors[:3],
+        "wall_s": round(wall, 2), "throughput_per_s": round(len(results) / wall, 2),
+        "p50_ms": round(float(np.percentile(seconds, 50)) * 1000, 1),
+        "p95_ms": round(float(np.percentile(seconds, 95)) * 1000, 1),
+        "max_ms": round(float(seconds.max()) * 1000, 1),
+        "uncached_p95_ms": round(float(np.nanpercentile(fresh, 95)) * 1000, 1) if not np.isnan(fresh).all() else None,
+        "cache_hits": sum(1 for r in results if r.get("cached")),
+        "answers_with_citations": sum(1 for r in results if r.get("cited")),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=Path, default=FAQ)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--cap-seconds", type=float, default=60.0)
+    parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--generator", default="extractive")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    asked = questions(args.docs)
+    if not asked:
+        raise SystemExit(f"no FAQ questions found under {args.docs}")
+    items = [asked[i % len(asked)] for i in range(args.requests)]
+    with tempfile.TemporaryDirectory() as scratch:
+        index = Path(scratch) / "index"
+        corpus = build_index(args.docs, index, args.embedder)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-c", SERVER, str(index), str(Path(scratch) / "runs"), str(port),
+                                   args.generator], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+        try:
+            wait_ready(base, server)
+            results, wall = load(base, items, args.concurrency, args.cap_seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    result = {"corpus": {"docs": str(args.docs), **corpus, "distinct_questions": len(asked)},
+              "concurrency": args.concurrency, "embedder": args.embedder, "generator": args.generator,
+              "cap_seconds": args.cap_seconds, **summary(results, args.requests, wall)}
+    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    if result["errors"]:
+        raise SystemExit(f"{result['errors']} of {args.requests} asks failed")
+
+
+if __name__ == "__main__":
+    main()
