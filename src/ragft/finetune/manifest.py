@@ -17,9 +17,10 @@ from typing import Any, Iterator
 from pydantic import BaseModel, ValidationError
 
 from ragft.errors import InputError, NotFoundError
+from ragft.llm.local_model import ADAPTER_MANIFEST
 from ragft.llm.local_model import sha256_file
 
-MANIFEST_NAME = "ragft-adapter.json"
+MANIFEST_NAME = ADAPTER_MANIFEST
 
 
 class AdapterManifest(BaseModel):

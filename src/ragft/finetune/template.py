@@ -10,23 +10,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ragft.llm.base import GenerationRequest, Passage
-from ragft.llm.prompts import user_message
+from ragft.llm.prompts import TUNED_FORMAT, tuned_prompt
 
 if TYPE_CHECKING:
     from ragft.finetune.dataset import Example
 
-PROMPT_FORMAT = "ragft-qa-v1"
+PROMPT_FORMAT = TUNED_FORMAT
+inference_prompt = tuned_prompt          # the text a model fine-tuned by ragft expects
 
 
 def request_for(example: "Example") -> GenerationRequest:
     passages = tuple(Passage(ref=i, chunk_id=f"p{i}", text=t) for i, t in enumerate(example.passages, 1))
     return GenerationRequest(question=example.prompt, passages=passages, system=example.system)
-
-
-def inference_prompt(request: GenerationRequest) -> str:
-    """The text a model fine-tuned by ragft expects (closed-book or with passages)."""
-    head = f"{request.system}\n\n" if request.system else ""
-    return f"{head}{user_message(request)}\nAnswer:"
 
 
 def training_pair(example: "Example") -> tuple[str, str]:

@@ -65,6 +65,25 @@ def completion_prompt(request: GenerationRequest) -> str:
     return f"{system_prompt(request)}\n\n{example}{user_message(request)}\nAnswer:"
 
 
+TUNED_FORMAT = "ragft-qa-v1"
+
+
+def tuned_prompt(request: GenerationRequest) -> str:
+    """The text a model fine-tuned by ragft (format ragft-qa-v1) expects: no worked example, the adapter
+    learned the format; `[system]` + the user turn + an open 'Answer:'."""
+    head = f"{request.system}\n\n" if request.system else ""
+    return f"{head}{user_message(request)}\nAnswer:"
+
+
+# A ragft-trained adapter learned to end its answer with EOS, and answers may hold blank lines.
+TUNED_STOPS: tuple[str, ...] = ("\nQuestion:", "\nPassage", "<end_of_turn>", "<eos>")
+
+# Prompt formats (with their stop sequences) by the name an adapter manifest records;
+# "completion-v1" is the base-model one-shot prompt.
+PROMPT_FORMATS = {"completion-v1": completion_prompt, TUNED_FORMAT: tuned_prompt}
+PROMPT_STOPS = {"completion-v1": BASE_MODEL_STOPS, TUNED_FORMAT: TUNED_STOPS}
+
+
 def cited_refs(text: str, passages: tuple[Passage, ...]) -> list[int]:
     """Passage refs cited as [n] or [n, m] in `text`, in order of first appearance; unknown numbers dropped."""
     known = {p.ref for p in passages}

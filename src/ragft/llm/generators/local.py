@@ -1,7 +1,7 @@
 """The local generator: a small causal LM (Gemma 3 270M by default, optionally with a LoRA adapter) on CPU.
 
-The model is a base model, so it gets the one-shot "Question:/Answer:" prompt and stops at the prompts'
-BASE_MODEL_STOPS; greedy unless temperature > 0; tokens stream from a generation thread.
+The base model gets the one-shot "Question:/Answer:" prompt and stops at BASE_MODEL_STOPS; an adapter
+trained by ragft gets the format its manifest records (PROMPT_FORMATS / PROMPT_STOPS); greedy unless temperature > 0; tokens stream from a generation thread.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ragft.llm.base import GENERATORS, Generation, GenerationRequest
-from ragft.llm.local_model import load_causal_lm, require_local_dependencies
-from ragft.llm.prompts import BASE_MODEL_STOPS, completion_prompt
+from ragft.llm.local_model import adapter_prompt_format, load_causal_lm, require_local_dependencies
+from ragft.llm.prompts import PROMPT_FORMATS, PROMPT_STOPS
 from ragft.llm.streaming import Event, StopScanner, Usage, collect, text_pieces
 
 
@@ -29,10 +29,12 @@ class LocalGenerator:
     ):
         """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one.
 
-        `prompt` renders a request as model input (default: the base-model one-shot `completion_prompt`);
-        an adapter trained on another format passes its own, e.g. ragft.finetune.template.inference_prompt.
+        `prompt` renders a request as model input; by default the format the adapter's manifest records
+        (ragft-trained adapters: `tuned_prompt`), else the base-model one-shot `completion_prompt`.
         """
-        self.prompt = prompt or completion_prompt
+        prompt_format = adapter_prompt_format(adapter) if adapter else "completion-v1"
+        self.prompt = prompt or PROMPT_FORMATS[prompt_format]
+        self.stops = PROMPT_STOPS[prompt_format]
         require_local_dependencies("the local generator")
         self.base, self.adapter, self.device = base, adapter, device
         self._model, self._tokenizer = model, tokenizer
@@ -89,7 +91,7 @@ class LocalGenerator:
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        scanner = StopScanner(BASE_MODEL_STOPS + tuple(request.stop))
+        scanner = StopScanner(self.stops + tuple(request.stop))
         pieces: list[str] = []
         exhausted = False
         try:
