@@ -1,0 +1,67 @@
+"""SIGKILL during local LoRA training (tiny Gemma 3): `resume=True` continues from the last checkpoint and ends
+with the same losses and adapter weights as an uninterrupted run."""
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = """
+import json, sys, time
+from ragft.finetune.dataset import Example
+from ragft.finetune.train_local import TrainConfig, train_lora
+from tests.finetune.tiny_gemma import FACTS, build_tiny_gemma, build_tokenizer
+
+tokenizer = build_tokenizer()
+model = build_tiny_gemma(len(tokenizer))
+config = TrainConfig(r=8, alpha=16, epochs=12, batch_size=3, learning_rate=3e-2, checkpoint_every=3, seed=3,
+                     dropout=0.1)
+manifest = train_lora([Example(prompt=q, completion=a) for q, a in FACTS], sys.argv[1], model=model,
+                      tokenizer=tokenizer, config=config, resume=sys.argv[2] == "resume",
+                      on_step=lambda step, loss: time.sleep(0.05))
+print(json.dumps({"losses": manifest.losses, "resumed_from_step": manifest.resumed_from_step}))
+"""
+
+
+def _train(out: Path, mode: str) -> dict:
+    result = subprocess.run([sys.executable, "-c", TRAIN, str(out), mode], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _kill_mid_training(out: Path, delay: float) -> bool:
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-c", TRAIN, str(out), "fresh"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = out.with_name(f"{out.name}.checkpoints")
+    while process.poll() is None and not any(checkpoints.glob("step-*/state.json")):
+        time.sleep(0.01)
+    time.sleep(delay)
+    alive = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return alive
+
+
+@pytest.mark.slow
+def test_a_sigkilled_lora_training_resumes_to_the_same_adapter(tmp_path):
+    from safetensors.torch import load_file
+
+    whole = _train(tmp_path / "whole", "fresh")
+    assert _kill_mid_training(tmp_path / "cut", random.Random(5).uniform(0.0, 0.4))
+    assert not (tmp_path / "cut").exists()
+    resumed = _train(tmp_path / "cut", "resume")
+    assert resumed["resumed_from_step"] > 0
+    assert resumed["losses"] == whole["losses"]
+    a = load_file(str(tmp_path / "whole" / "adapter_model.safetensors"))
+    b = load_file(str(tmp_path / "cut" / "adapter_model.safetensors"))
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
