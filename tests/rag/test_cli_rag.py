@@ -69,6 +69,8 @@ def test_search_fusion_flags_change_the_hybrid_scores(indexed, capsys):
     assert top["scores"]["convex"] == pytest.approx(1.0) and "rrf" not in top["scores"]
     code, _, err = run(capsys, "search", "gc", "--index", indexed, "--fusion", "sum")
     assert code == 1 and "unknown fusion 'sum'" in err
+    code, _, err = run(capsys, "search", "gc", "--index", indexed, "--alpha", "0.5", "--rrf-k", "10")
+    assert code == 1 and "pick one fusion" in err
 
 
 def test_search_prints_a_table_for_people(indexed, capsys):
