@@ -5,7 +5,8 @@ in count and time; reports p50/p95/max latency, throughput and errors, and fails
                                           [--embedder minilm] [--generator extractive] [--json]
 
 Questions are the FAQ's own section titles (lines ending in "?"), so each has an answer in the corpus. The
-server runs with the default app but a raised rate limit (the default 240/min per client would answer 429s).
+server runs with the default app but a raised rate limit (the default 240/min per client would answer 429s);
+one untimed warm-up ask first loads the index and embedder, as the first visitor would.
 """
 from __future__ import annotations
 
@@ -146,6 +147,10 @@ def main() -> None:
                                    args.generator], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         try:
             wait_ready(base, server)
+            import httpx
+
+            with httpx.Client(base_url=base, timeout=args.cap_seconds) as client:   # loads index + embedder
+                ask(client, "warm-up: what is Python?")
             results, wall = load(base, items, args.concurrency, args.cap_seconds)
         finally:
             server.terminate()
