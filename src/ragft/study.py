@@ -104,7 +104,6 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
                          seed=seed)
     wanted = {"fine-tuned": out / "adapters" / "paraphrase", "hybrid": out / "adapters" / "raft"}
     adapters: dict[str, Path] = {}
-    model = tokenizer = None
     for system, path in wanted.items():
         if _complete(path, verify_adapter):
             say(f"adapter for {system}: reusing {path}")
@@ -117,11 +116,10 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
             with Index.open(out / "raft-index") as index:
                 index.sync([data.corpus_dir], root=data.corpus_dir, progress=progress)
                 examples = recipes.build("raft", facts, retriever=index, seed=seed)
-        if model is None:
-            model, tokenizer = load_causal_lm()
+        model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
         manifest = train_lora(examples, path, config=config, model=model, tokenizer=tokenizer,
                               progress=progress, overwrite=True)
-        model = _unwrap(model)
+        del model
         seconds[f"train_{system}"] = time.perf_counter() - started
         say(f"adapter for {system}: {len(examples)} examples, {manifest.steps} steps, "
             f"loss {manifest.losses[0]:.2f} -> {manifest.losses[-1]:.2f} in {manifest.seconds:.0f} s")
@@ -135,11 +133,6 @@ def _complete(path: Path, verify: Callable[[Path], Any]) -> bool:
     except Exception:
         return False
     return True
-
-
-def _unwrap(model: Any) -> Any:
-    """train_lora wraps the base in a PEFT model; take the LoRA layers off so the next adapter starts clean."""
-    return model.unload() if hasattr(model, "unload") else model
 
 
 def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[str, Path], profile: str | None,
