@@ -44,13 +44,13 @@ def doctor(index: Path) -> dict:
     return json.loads(result.stdout)
 
 
-def kill_after(args: list[str], ready, delay: float, cwd: Path | None = None, limit: float = 120) -> bool:
-    """Start `ragft args`, wait until ready() (or exit), sleep `delay`, SIGKILL; True if it was killed mid-run."""
-    process = subprocess.Popen([RAGFT, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def kill_after(command: list[str], ready, delay: float, cwd: Path | None = None, limit: float = 120) -> bool:
+    """Start `command`, wait until ready() (or exit), sleep `delay`, SIGKILL; True if it was killed mid-run."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + limit
     try:
         while not ready() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+            time.sleep(0.01)
         time.sleep(delay)
         alive = process.poll() is None
         process.send_signal(signal.SIGKILL)

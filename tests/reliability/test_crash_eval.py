@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from ragft.evaluate.runs import read_records
-from tests.reliability.conftest import kill_after, ragft
+from tests.reliability.conftest import RAGFT, kill_after, ragft
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -35,7 +35,7 @@ def _results(run: Path) -> dict:
 def test_a_sigkilled_eval_run_resumes_to_the_same_results_as_an_uninterrupted_one(tmp_path):
     ragft(*_args(tmp_path, "clean"), timeout=300)
     killed = tmp_path / "killed"
-    landed = kill_after(_args(tmp_path, "killed"), _answered(killed / "questions.jsonl"),
+    landed = kill_after([RAGFT, *_args(tmp_path, "killed")], _answered(killed / "questions.jsonl"),
                         random.Random(3).uniform(0, 0.3))
     assert landed
     kept = len(read_records(killed / "questions.jsonl"))

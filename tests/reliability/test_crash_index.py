@@ -7,7 +7,7 @@ import random
 import pytest
 
 from ragft.rag.doctor import check
-from tests.reliability.conftest import doctor, kill_after, make_corpus, ragft
+from tests.reliability.conftest import RAGFT, doctor, kill_after, make_corpus, ragft
 
 KILLS = 4
 
@@ -28,14 +28,9 @@ def _clean_index(tmp_path, corpus, embedder):
     return _stored(clean)
 
 
-def _generation(index):
-    def started() -> bool:
-        try:
-            meta = json.loads((index / "meta.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return meta.get("generation", 0) >= 0 and (index / "embeddings.sqlite").exists()
-    return started
+def _ingest_started(index):
+    """True once the run has opened the index and its embedding cache (the embedder is loaded)."""
+    return lambda: (index / "meta.json").exists() and (index / "embeddings.sqlite").exists()
 
 
 def _kill_and_resume(tmp_path, corpus, embedder: str, kills: int, seed: int, max_delay: float):
@@ -44,7 +39,7 @@ def _kill_and_resume(tmp_path, corpus, embedder: str, kills: int, seed: int, max
     landed = 0
     for _ in range(kills):
         args = ["index", str(corpus), "--index", str(index), "--embedder", embedder, "--json"]
-        landed += kill_after(args, _generation(index), rng.uniform(0.0, max_delay))
+        landed += kill_after([RAGFT, *args], _ingest_started(index), rng.uniform(0.0, max_delay))
         if (index / "meta.json").exists():                  # it opens and can be checked after every kill
             check(index)
     final = json.loads(ragft("index", str(corpus), "--index", str(index), "--json").stdout)

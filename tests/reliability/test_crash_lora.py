@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.conftest import kill_after
+
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = """
@@ -36,20 +38,9 @@ def _train(out: Path, mode: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _kill_mid_training(out: Path, delay: float) -> bool:
-    import signal
-    import time
-
-    process = subprocess.Popen([sys.executable, "-c", TRAIN, str(out), "fresh"], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _checkpointed(out: Path):
     checkpoints = out.with_name(f"{out.name}.checkpoints")
-    while process.poll() is None and not any(checkpoints.glob("step-*/state.json")):
-        time.sleep(0.01)
-    time.sleep(delay)
-    alive = process.poll() is None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    return alive
+    return lambda: any(checkpoints.glob("step-*/state.json"))
 
 
 @pytest.mark.slow
@@ -57,7 +48,9 @@ def test_a_sigkilled_lora_training_resumes_to_the_same_adapter(tmp_path):
     from safetensors.torch import load_file
 
     whole = _train(tmp_path / "whole", "fresh")
-    assert _kill_mid_training(tmp_path / "cut", random.Random(5).uniform(0.0, 0.4))
+    cut = tmp_path / "cut"
+    assert kill_after([sys.executable, "-c", TRAIN, str(cut), "fresh"], _checkpointed(cut),
+                      random.Random(5).uniform(0.0, 0.4), cwd=ROOT)
     assert not (tmp_path / "cut").exists()
     resumed = _train(tmp_path / "cut", "resume")
     assert resumed["resumed_from_step"] > 0
