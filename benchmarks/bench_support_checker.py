@@ -7,6 +7,7 @@ against their own entry. Entries are split in two halves: the threshold is chose
 entries (best F1 for flagging unsupported sentences) and precision/recall are reported on the odd ones.
 
     python benchmarks/bench_support_checker.py [--bench python-faq|debian-faq] [--from DIR] [--json]
+    python benchmarks/bench_support_checker.py --recheck RUN/questions.jsonl   # re-score recorded answers
 
 The threshold in ragft.rag.grounding comes from the python-faq run; the debian-faq run checks that it
 transfers to another corpus and writing style.
@@ -138,12 +139,33 @@ def rates(cases: list[Case], scores: list[tuple[float, bool]], threshold: float)
             "false_alarm_rate": false_alarm, "n": len(cases)}
 
 
+def recheck(path: str) -> None:
+    """Hallucination verdicts of a recorded `ragft eval run` redone with this checker, per system."""
+    from ragft.evaluate.metrics import is_abstention, support_of
+
+    counts: dict[str, list[int]] = {}
+    with open(path, encoding="utf-8") as rows:
+        for row in map(json.loads, rows):
+            if row.get("error") or is_abstention(row["answer"]):
+                continue
+            report = support_of(row["answer"], [c["text"] for c in row["contexts"]], row["reference_answer"])
+            seen = counts.setdefault(row["system"], [0, 0, 0])
+            seen[0] += 1
+            seen[1] += bool(row["hallucinated"])
+            seen[2] += report.hallucinated
+    for system, (answered, recorded, now) in counts.items():
+        print(f"{system}: {answered} answers (abstentions left out), flagged when recorded {recorded}, now {now}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default="python-faq", help="python-faq (calibration) or debian-faq (transfer)")
     parser.add_argument("--from", dest="source_dir", help="extracted package tree (default: apt-get)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--recheck", help="questions.jsonl of an eval run: redo its hallucination verdicts")
     args = parser.parse_args()
+    if args.recheck:
+        return recheck(args.recheck)
     started = time.perf_counter()
     bench = load_bench(args.bench, source_dir=args.source_dir, distractors=0)
     cases = build_cases(entry_texts(bench))

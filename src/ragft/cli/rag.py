@@ -162,10 +162,17 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the answer cache."),
         embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),
         store: Optional[str] = StoreOption,
+        validate: bool = typer.Option(False, "--validate", help="Check each answer sentence against the "
+                                      "retrieved chunks (judge-free support checker) and mark unsupported ones."),
+        refuse_unsupported: bool = typer.Option(False, "--refuse-unsupported", help="With --validate: replace "
+                                                "the answer by a refusal when any sentence is unsupported."),
         as_json: bool = JsonOption,
     ) -> None:
         """Answer a question from the index, citing the chunks it used by number."""
         from ragft.rag.filters import parse_where
+
+        validate = validate or refuse_unsupported
+        stream = stream and not validate   # the whole answer is checked before any of it is shown
 
         # The local generator names its base model `base` (its `model` is a loaded model object).
         model_key = "base" if generator == "local" else "model"
@@ -173,6 +180,8 @@ def register(app: typer.Typer) -> None:
         with _open_existing(index, embedder, store) as opened:
             answer = opened.ask(question, generator=generator, k=k, stream=stream and not as_json, mode=mode,
                                 where=parse_where(where), use_cache=not no_cache, **options)
+            if validate:
+                return _print_validated(answer, refuse_unsupported, as_json)
             if as_json:
                 print_json(_answer_json(answer))
                 return
@@ -180,6 +189,29 @@ def register(app: typer.Typer) -> None:
                 console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
             console.print()
         _print_sources(answer)
+
+
+def _print_validated(answer, refuse: bool, as_json: bool) -> None:
+    from ragft.evaluate.metrics import is_abstention
+    from ragft.rag.grounding import UNSUPPORTED_REFUSAL, check_support, support_json
+
+    text = "".join(answer)
+    report = check_support("" if is_abstention(text) else text, [hit.chunk.text for hit in answer.hits])
+    refused = refuse and report.hallucinated
+    if as_json:
+        result = _answer_json(answer)
+        result["validation"] = {**support_json(report), "refused": refused}
+        if refused:
+            result["answer"], result["validation"]["unsupported_answer"] = UNSUPPORTED_REFUSAL, text
+        print_json(result)
+        return
+    console.print(UNSUPPORTED_REFUSAL if refused else text, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"validation: {len(report.sentences) - report.unsupported_count}/{len(report.sentences)} "
+                  "sentences supported by the retrieved chunks", markup=False, highlight=False)
+    for sentence in report.sentences:
+        if not sentence.supported:
+            console.print(f"  UNSUPPORTED: {sentence.text} ({sentence.reason})", markup=False, highlight=False)
+    _print_sources(answer)
 
 
 def _print_sources(answer) -> None:

@@ -37,6 +37,9 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "Mr.", "Dr.", "Ms.", "No.", "approx.", "St.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[`*_])")
 _BULLET = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s+")
+_CITATION_RUN = re.compile(r"(?:\s*(?:\[\^?\d+(?:\s*[,;–-]\s*\d+)*\]|【\d+】))+")
+# "Dan J." and "J. R. R." are initials; "types in C." ends a sentence.
+_INITIAL = re.compile(r"(?:^|\b[A-Z][A-Za-z]*\.?\s)[A-Z]\.$")
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,34 @@ def strip_citations(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of prose, one per bullet item, one per code block; citation markers removed."""
-    text = strip_citations(text)
+    """Sentences of prose, one per bullet item, one per code block; citation markers removed.
+
+    A citation marker that closes a sentence or a quote ("... in C. [1] If ...", "... as follows: [2] The ...")
+    is a boundary in itself: what precedes it is one cited claim, whatever punctuation it ends with.
+    """
+    pieces: list[str] = []
+    for claim in _cited_claims(text):
+        pieces.extend(_split_uncited(strip_citations(claim)))
+    return pieces
+
+
+def _cited_claims(text: str) -> list[str]:
+    """`text` cut after each citation marker that ends a claim; "X [1] and Y [2]." stays whole."""
+    claims, start = [], 0
+    for marker in _CITATION_RUN.finditer(text):
+        before, after = text[start:marker.start()].rstrip(), text[marker.end():]
+        glued = marker.start() > 0 and text[marker.start() - 1].isalnum() and not marker.group(0)[0].isspace()
+        if glued or not after[:1].isspace() or not after.strip():
+            continue                    # "a[1]" is code, "[1]." and "[1]," continue the sentence
+        if before[-1:].isalnum() and re.match(r"\s+[a-z]", after):
+            continue                    # a citation inside a sentence: "used by Google [1] and NASA [2]."
+        claims.append(text[start:marker.end()])
+        start = marker.end()
+    claims.append(text[start:])
+    return claims
+
+
+def _split_uncited(text: str) -> list[str]:
     pieces: list[str] = []
     for block in re.split(r"\n\s*\n", text):
         lines = [ln for ln in block.splitlines() if ln.strip()]
@@ -93,7 +122,7 @@ def split_sentences(text: str) -> list[str]:
 def _split_prose(text: str) -> list[str]:
     sentences: list[str] = []
     for part in _SENTENCE_END.split(re.sub(r"\s+", " ", text).strip()):
-        if sentences and (sentences[-1].endswith(_ABBREVIATIONS) or re.search(r"\b[A-Z]\.$", sentences[-1])):
+        if sentences and (sentences[-1].endswith(_ABBREVIATIONS) or _INITIAL.search(sentences[-1])):
             sentences[-1] += " " + part
         else:
             sentences.append(part)
@@ -192,10 +221,20 @@ def _windows(sources: Sequence[str], size: int) -> list[_Window]:
     return windows
 
 
-def check_sentence(sentence: str, windows: list[_Window], threshold: float) -> SentenceSupport:
+def _flat(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def check_sentence(sentence: str, windows: list[_Window], threshold: float,
+                   flat_sources: Sequence[str] = ()) -> SentenceSupport:
+    """`flat_sources`: the sources through `_flat`; a sentence quoted from one of them is supported outright."""
     terms = content_terms(sentence)
     if not terms:
         return SentenceSupport(sentence, True, 1.0, None, "")
+    quoted = _flat(sentence)
+    for index, source in enumerate(flat_sources):
+        if quoted in source:
+            return SentenceSupport(sentence, True, 1.0, index, "")
     best, best_score = None, 0.0
     for window in windows:
         score = len(terms & window.terms) / len(terms)
@@ -220,11 +259,24 @@ def check_sentence(sentence: str, windows: list[_Window], threshold: float) -> S
 def check_support(answer: str, sources: Sequence[str], threshold: float = DEFAULT_THRESHOLD,
                   window: int = DEFAULT_WINDOW) -> SupportReport:
     """Check every sentence of `answer` against `sources` (retrieved passages and/or a reference)."""
-    windows = _windows([strip_citations(s) for s in sources], window)
-    results = [check_sentence(sentence, windows, threshold) for sentence in split_sentences(answer)]
+    sources = [strip_citations(s) for s in sources]
+    windows, flat_sources = _windows(sources, window), [_flat(s) for s in sources]
+    results = [check_sentence(sentence, windows, threshold, flat_sources) for sentence in split_sentences(answer)]
     unsupported = sum(not r.supported for r in results)
     ratio = (len(results) - unsupported) / len(results) if results else 1.0
     return SupportReport(results, unsupported, ratio, threshold)
+
+
+UNSUPPORTED_REFUSAL = ("I can't answer this reliably: part of the generated answer is not supported by the "
+                       "retrieved passages, so it was withheld.")
+
+
+def support_json(report: SupportReport) -> dict:
+    """A report as plain data, one entry per sentence (for --json and the web faces)."""
+    return {"method": report.method, "threshold": report.threshold, "supported_ratio": round(report.supported_ratio, 4),
+            "unsupported_count": report.unsupported_count,
+            "sentences": [{"text": s.text, "supported": s.supported, "score": s.score, "best_source": s.best_source,
+                           "reason": s.reason} for s in report.sentences]}
 
 
 # --- optional LLM judge -----------------------------------------------------------------------------
