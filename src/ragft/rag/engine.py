@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
 from ragft.rag.document import Chunk, Document, Hit
 from ragft.rag.injection import flag_hits
-from ragft.rag.lock import write_lock, writes
+from ragft.rag.lock import holder, write_lock, writes
 from ragft.rag.search import MODES, SearchConfig, search
 
 DEFAULT_INDEX = ".ragft/index"
@@ -666,7 +667,7 @@ def _open_bm25(path: Path, store, meta: dict[str, Any]) -> BM25Index:
         return loaded
     chunks = list(store.chunks())
     index = BM25Index.build([c.id for c in chunks], [_bm25_text(c) for c in chunks])
-    if chunks:
+    if chunks and holder(path) in (None, os.getpid()):   # a reader racing a writer keeps its view in memory
         index.save(path / BM25_FILE, _bm25_stamp(meta))
     return index
 

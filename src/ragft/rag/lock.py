@@ -73,7 +73,7 @@ def holder(index_path: str | Path) -> int | None:
     path = Path(index_path).resolve() / LOCK_FILE
     if not path.exists():
         return None
-    with open(path, "a+") as handle:
+    with open(path) as handle:               # read-only: works on an index the caller cannot write
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
