@@ -18,8 +18,15 @@ from typing import Callable
 from urllib.parse import unquote
 
 from ragft.errors import InputError, NotFoundError, RagftError
-from ragft.evaluate.evalset import EvalItem, load_evalset, save_evalset, slug, write_atomic
-from ragft.evaluate.faq import FaqEntry, parse_debian_faq, parse_rst_faq, reference_answer, rst_to_markdown
+from ragft.evaluate.evalset import EvalItem, load_evalset, save_evalset, slug
+from ragft.evaluate.faq import (
+    FaqEntry,
+    parse_debian_faq,
+    parse_rst_faq,
+    reference_answer,
+    rst_to_markdown,
+)
+from ragft.files import sha256_file, write_atomic
 
 PARSER_VERSION = 1
 DEFAULT_DISTRACTORS = 300
@@ -201,7 +208,7 @@ def load_bench(name: str, cache_dir: Path | str | None = None, source_dir: Path 
         tree, deb = _fetch(spec, bench_dir)
         origin = "apt-get download"
     inputs = spec.inputs(tree, distractors)
-    source = BenchSource(spec.package, _package_version(spec, tree, deb), _sha256(deb) if deb else None,
+    source = BenchSource(spec.package, _package_version(spec, tree, deb), sha256_file(deb) if deb else None,
                          deb.name if deb else None, _tree_sha256(tree, inputs), origin)
     key = {"parser_version": PARSER_VERSION, "distractors": distractors,
            "distractor_chars": DISTRACTOR_CHARS, "tree_sha256": source.tree_sha256}
@@ -330,14 +337,6 @@ def _package_version(spec: BenchSpec, tree: Path, deb: Path | None) -> str:
             if "(" in first and ")" in first:
                 return first.split("(", 1)[1].split(")", 1)[0]
     return "unknown"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _tree_sha256(tree: Path, inputs: list[Path]) -> str:

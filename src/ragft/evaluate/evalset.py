@@ -3,16 +3,20 @@ from a corpus that is already shaped as questions and answers (FAQ headings, Q/A
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ragft.errors import InputError, NotFoundError
-from ragft.evaluate.faq import FaqEntry, parse_markdown_faq, parse_rst_faq, reference_answer
+from ragft.evaluate.faq import (
+    FaqEntry,
+    parse_markdown_faq,
+    parse_rst_faq,
+    reference_answer,
+)
+from ragft.files import write_atomic
 
 
 class EvalItem(BaseModel):
@@ -70,19 +74,6 @@ def save_evalset(items: Iterable[EvalItem], path: Path | str) -> Path:
     """Write items as JSONL atomically (temp file + rename)."""
     text = "".join(item.model_dump_json() + "\n" for item in items)
     return write_atomic(Path(path), text)
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # --- make: questions from a Q/A-shaped corpus ----------------------------------------------------

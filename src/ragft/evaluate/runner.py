@@ -21,7 +21,7 @@ import numpy as np
 from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.evaluate.config import EvalConfig, config_from_mapping
 from ragft.evaluate.evalset import EvalItem, load_evalset
-from ragft.evaluate.records import QuestionRecord, RunManifest, SystemConfig
+from ragft.evaluate.records import QuestionRecord, RunManifest
 from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
                                  QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
                                  write_json, write_records)

@@ -18,9 +18,9 @@ from typing import Any, Iterable, Sequence
 from pydantic import BaseModel, ValidationError
 
 from ragft.errors import InputError, NotFoundError
-from ragft.evaluate.evalset import write_atomic
 from ragft.evaluate.records import QuestionRecord, RunManifest, RunTable
-from ragft.evaluate.table import ROW_SPECS, format_value, paired_winner, per_question, TableSettings
+from ragft.evaluate.table import ROW_SPECS, TableSettings, format_value, paired_winner, per_question
+from ragft.files import write_atomic
 
 MANIFEST, CONFIG, TABLE = "manifest.json", "config.json", "table.json"
 QUESTIONS, QUESTIONS_CSV, COST, VERDICT = "questions.jsonl", "questions.csv", "cost.json", "verdict.json"

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from ragft.costs.tokens import TOKENS_PER_MESSAGE, TOKENS_PER_REPLY, TokenCounter, counter_for
 from ragft.errors import InputError, NotFoundError
-from ragft.evaluate.evalset import write_atomic
+from ragft.files import write_atomic
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from typing import Any, Iterator
 from pydantic import BaseModel, ValidationError
 
 from ragft.errors import InputError, NotFoundError
+from ragft.files import sha256_file
 from ragft.llm.local_model import ADAPTER_MANIFEST
-from ragft.llm.local_model import sha256_file
 
 MANIFEST_NAME = ADAPTER_MANIFEST
 

