@@ -41,6 +41,18 @@ def test_prompt_tokens_are_masked_and_answer_ends_with_eos(tiny, facts):
     assert ids[-len(answer):] == answer
 
 
+def test_a_prompt_longer_than_the_window_is_cut_from_the_left_so_the_answer_survives(tiny, facts):
+    from dataclasses import replace
+
+    _, tokenizer = tiny
+    long = replace(facts[0], passages=("filler words " * 200,))
+    ids, labels = encode(long, tokenizer, 64)
+    answer = [t for t in labels if t != -100]
+    assert len(ids) == len(labels) == 64 and ids[0] == tokenizer.bos_token_id
+    assert tokenizer.decode(answer[:-1]).split() == "The sky on Zorb is green .".split()
+    assert tokenizer.decode(ids[:-len(answer)]).split()[-2:] == ["Answer", ":"]
+
+
 def test_answer_only_loss_equals_the_models_own_causal_lm_loss(tiny, facts):
     from ragft.finetune.train_local import collate, completion_loss
 

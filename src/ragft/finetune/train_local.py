@@ -67,9 +67,13 @@ def encode(example: Example, tokenizer: Any, max_seq_len: int) -> tuple[list[int
     bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
     prompt_ids = bos + tokenizer(prompt, add_special_tokens=False)["input_ids"]
     answer_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    ids = (prompt_ids + answer_ids)[:max_seq_len]
-    labels = ([IGNORE] * len(prompt_ids) + answer_ids)[:max_seq_len]
-    return ids, labels
+    if len(prompt_ids) + len(answer_ids) > max_seq_len:
+        # Keep the answer (at most half the window) and the prompt's end (question + "Answer:"): cutting
+        # the answer instead would leave nothing to learn, and a batch of such rows has a NaN loss.
+        answer_ids = answer_ids[:max(1, max_seq_len // 2)]
+        body, room = prompt_ids[len(bos):], max(0, max_seq_len - len(answer_ids) - len(bos))
+        prompt_ids = bos + body[max(0, len(body) - room):] if room else bos
+    return prompt_ids + answer_ids, [IGNORE] * len(prompt_ids) + answer_ids
 
 
 def collate(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
