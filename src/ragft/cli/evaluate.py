@@ -191,12 +191,21 @@ def _print_table(table, all_rows: bool = False) -> None:
     for system in table.systems:
         grid.add_column(system)
     grid.add_column("winner")
-    grid.add_column("seed says (RAG | fine-tuning | winner)", style="dim")
+    # The seed's claims need room: beside the numbers on a wide terminal, in a table of their own otherwise.
+    beside = console.width >= 40 * (len(table.systems) + 2)
+    if beside:
+        grid.add_column("seed says (RAG | fine-tuning | winner)", style="dim")
+    claims = Table("metric", "seed says: RAG", "fine-tuning", "winner", title="what the seed claims",
+                   title_justify="left", style="dim")
     for row in table.rows if all_rows else [r for r in table.rows if r.key in HEADLINE]:
-        claim = row.seed_claim
-        said = " | ".join(claim.get(key, "") for key in ("rag", "fine-tuned", "winner")) if claim else ""
-        grid.add_row(row.label, *(format_value(row.values[s]) for s in table.systems), row.winner, said)
+        said = [row.seed_claim.get(key, "") for key in ("rag", "fine-tuned", "winner")]
+        values = [format_value(row.values[s]) for s in table.systems]
+        grid.add_row(row.label, *values, row.winner, *([" | ".join(said)] if beside and any(said) else []))
+        if any(said):
+            claims.add_row(row.label, *said)
     console.print(grid)
+    if not beside and claims.row_count:
+        console.print(claims)
 
 
 @eval_app.command("compare")
