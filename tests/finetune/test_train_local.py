@@ -165,3 +165,12 @@ def test_measuring_step_time_leaves_the_base_model_unchanged(tiny, facts):
     assert seconds > 0
     after = model.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_a_loss_that_blows_up_stops_training_without_writing_an_adapter(tiny, facts, tmp_path):
+    model, tokenizer = tiny
+    with torch.no_grad():
+        model.model.layers[0].self_attn.q_proj.weight[0, 0] = float("nan")      # corrupt weights
+    with pytest.raises(InputError, match=r"training loss is nan at step 1: no adapter written"):
+        train_lora(facts, tmp_path / "adapter", model=model, tokenizer=tokenizer, config=CONFIG)
+    assert not (tmp_path / "adapter" / "ragft-adapter.json").exists()

@@ -320,6 +320,9 @@ def train_lora(
             began, began_cpu = time.perf_counter(), time.process_time()
             batch = collate([rows[i] for i in batch_for_step(step, len(rows), config)], pad)
             loss = train_step(model, optimizer, scheduler, {k: v.to(device) for k, v in batch.items()})
+            if not math.isfinite(loss):
+                raise InputError(f"training loss is {loss} at step {step + 1}: no adapter written; check the "
+                                 "data (empty answers?) or lower --learning-rate")
             state["seconds"] += time.perf_counter() - began
             state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + time.process_time() - began_cpu
             state["losses"].append(round(loss, 6))
