@@ -2,7 +2,7 @@
 import importlib
 
 import ragft
-from ragft.demo import run_demo
+from ragft.cli.demo import _advise_examples
 
 
 def test_ragft_advise_is_callable_after_the_package_is_imported():
@@ -19,7 +19,8 @@ def test_from_ragft_import_advise_profile_verdict():
 
 
 def test_demo_prints_a_row_per_example(capsys):
-    run_demo()
+    _advise_examples()
     out = capsys.readouterr().out
-    for name in ("coding-assistant", "customer-support", "financial-advisor", "legal-search", "medical-diagnosis"):
+    for name in ("coding-assistant", "customer-support", "financial-advisor", "legal-search", "medical-diagnosis",
+                 "python-docs-assistant"):
         assert name in out
