@@ -1,10 +1,20 @@
-"""Atomic writes and file hashes: readers never see half a file, and a crash leaves no partial one behind."""
+"""Where ragft keeps files, and how it writes them: the user cache folder, atomic writes (readers never see
+half a file, a crash leaves no partial one) and file hashes."""
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """The user cache ($RAGFT_CACHE_DIR, else $XDG_CACHE_HOME/ragft, else ~/.cache/ragft): converted models,
+    distilled embedding tables, built benches. Everything in it can be rebuilt."""
+    root = os.environ.get("RAGFT_CACHE_DIR")
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragft"
 
 
 def write_atomic(path: Path | str, text: str) -> Path:

