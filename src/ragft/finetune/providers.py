@@ -17,9 +17,9 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from ragft.errors import InputError, NotFoundError, ProviderError
+from ragft.llm.http import OPENAI_BASE_URL
 from ragft.secrets import get_key
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 TERMINAL = ("succeeded", "failed", "cancelled")
 DEFAULT_LEDGER = Path(".ragft") / "finetune-jobs.json"
 

@@ -156,3 +156,29 @@ def error_message(response) -> str:
 def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def openai_client(purpose: str, api_key: str | None = None, base_url: str | None = None, timeout: float = 60.0,
+                  max_retries: int = 3) -> ProviderClient:
+    """A client for OpenAI's API: key from api_key or OPENAI_API_KEY (one-line error naming `purpose` when
+    missing), base URL from base_url, OPENAI_BASE_URL or the public endpoint."""
+    import os
+
+    from ragft.errors import InputError
+    from ragft.secrets import get_key
+
+    key = api_key or get_key("OPENAI_API_KEY")
+    if not key:
+        raise InputError(f"{purpose} needs an API key: set OPENAI_API_KEY (or pass api_key=...)")
+    return ProviderClient(
+        provider="openai",
+        base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
+        headers={"Authorization": f"Bearer {key}"},
+        secret=key,
+        key_hint="check OPENAI_API_KEY",
+        timeout=timeout,
+        max_retries=max_retries,
+    )

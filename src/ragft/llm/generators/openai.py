@@ -1,17 +1,14 @@
 """The Chat Completions wire format over httpx: OpenAI itself, and (by base URL) Ollama, vLLM, llama.cpp server."""
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator
 
-from ragft.errors import InputError, ProviderError
+from ragft.errors import ProviderError
 from ragft.llm.base import GENERATORS, Generation, GenerationRequest
-from ragft.llm.http import ProviderClient
+from ragft.llm.http import ProviderClient, openai_client
 from ragft.llm.prompts import system_prompt, user_message
 from ragft.llm.streaming import Event, Usage, collect, text_pieces
-from ragft.secrets import get_key
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
@@ -79,16 +76,5 @@ def _create(
     timeout: float = 60.0,
     max_retries: int = 3,
 ) -> ChatCompletionsGenerator:
-    key = api_key or get_key("OPENAI_API_KEY")
-    if not key:
-        raise InputError("the openai generator needs an API key: set OPENAI_API_KEY (or pass api_key=...)")
-    client = ProviderClient(
-        provider="openai",
-        base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
-        headers={"Authorization": f"Bearer {key}"},
-        secret=key,
-        key_hint="check OPENAI_API_KEY",
-        timeout=timeout,
-        max_retries=max_retries,
-    )
+    client = openai_client("the openai generator", api_key, base_url, timeout, max_retries)
     return ChatCompletionsGenerator(client, model, name="openai", max_tokens_field="max_completion_tokens")

@@ -1,17 +1,14 @@
 """`openai`: OpenAI's /embeddings endpoint (or an OpenAI-compatible server) over httpx, batched, with retries."""
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
 import numpy as np
 
 from ragft.errors import InputError, ProviderError
-from ragft.llm.http import ProviderClient
+from ragft.llm.http import ProviderClient, openai_client
 from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
-from ragft.secrets import get_key
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "text-embedding-3-small"
 MODEL_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -75,20 +72,9 @@ def create_openai(
     max_retries: int = 3,
 ) -> OpenAIEmbedder:
     """`dimensions` shortens text-embedding-3-* vectors; it is required for models not in MODEL_DIMENSIONS."""
-    key = api_key or get_key("OPENAI_API_KEY")
-    if not key:
-        raise InputError("the openai embedder needs an API key: set OPENAI_API_KEY (or pass api_key=...)")
+    client = openai_client("the openai embedder", api_key, base_url, timeout, max_retries)
     dim = dimensions or MODEL_DIMENSIONS.get(model)
     if not dim:
         known = ", ".join(MODEL_DIMENSIONS)
         raise InputError(f"openai embedder: dimension of model '{model}' unknown; pass dimensions=N (known: {known})")
-    client = ProviderClient(
-        provider="openai",
-        base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
-        headers={"Authorization": f"Bearer {key}"},
-        secret=key,
-        key_hint="check OPENAI_API_KEY",
-        timeout=timeout,
-        max_retries=max_retries,
-    )
     return OpenAIEmbedder(client, model, int(dim), dimensions, batch_size)
