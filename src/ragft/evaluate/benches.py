@@ -297,7 +297,7 @@ def _fetch(spec: BenchSpec, bench_dir: Path) -> tuple[Path, Path | None]:
     bench_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=bench_dir, prefix=".fetch-"))
     try:
-        _run(["apt-get", "download", spec.package], staging, how)
+        _download(spec.package, staging, how)
         deb = next(iter(sorted(staging.glob(f"{spec.package}_*.deb"))), None)
         if deb is None:
             raise RagftError(f"apt-get download {spec.package} produced no .deb: {how}")
@@ -311,6 +311,17 @@ def _fetch(spec: BenchSpec, bench_dir: Path) -> tuple[Path, Path | None]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return _fetch(spec, bench_dir)
+
+
+def _download(package: str, cwd: Path, how: str) -> None:
+    """`apt-get download`; on a fresh machine the package lists may be empty, so as root refresh them once."""
+    try:
+        _run(["apt-get", "download", package], cwd, how)
+    except RagftError:
+        if os.geteuid() != 0:
+            raise
+        _run(["apt-get", "update", "-q"], cwd, how)
+        _run(["apt-get", "download", package], cwd, how)
 
 
 def _run(command: list[str], cwd: Path, how: str) -> None:
