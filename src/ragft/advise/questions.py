@@ -1,6 +1,7 @@
 """The five questions and the hybrid checklist: each turns a profile (and measurements) into a fact and a Step."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,18 @@ def make_step(question: Question, qid: str, outcome: str, answer: str, source: S
     )
 
 
+def _usd(value: float) -> str:
+    """Dollars without scientific notation, to about three significant digits ($0.00004073, $0.005, $1,250)."""
+    if value >= 1 or value <= 0:
+        return f"${value:,.2f}".replace(".00", "")
+    decimals = 2 - math.floor(math.log10(value)) + 1
+    return "$" + f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
 def _measured(measurements: Measurements | None, system: str, metric: str) -> float | None:
     return measurements.get(system, metric) if measurements is not None else None
 
@@ -61,7 +74,7 @@ def ask_stability(profile: Profile, rules: Rules) -> Answer:
 def _latency_answer(profile: Profile, measured: float | None) -> str:
     budget = "budget left to data" if profile.latency_p95_s is None else f"p95 budget {profile.latency_p95_s:g} s"
     streaming = {True: "streaming ok", False: "no streaming", None: "streaming left to data"}[profile.streaming_ok]
-    tail = f"; measured RAG p95 {measured:g} s" if measured is not None else ""
+    tail = f"; measured RAG p95 {_duration(measured)}" if measured is not None else ""
     return f"{budget}, {streaming}{tail}"
 
 
@@ -74,7 +87,7 @@ def ask_latency(profile: Profile, measurements: Measurements | None, rules: Rule
     if measured is not None:
         limit = budget if budget is not None else q.typical_budget_s
         tight = measured > limit
-        detail = f"measured RAG p95 {measured:g} s vs {'budget' if budget is not None else 'typical'} {limit:g} s"
+        detail = f"measured RAG p95 {_duration(measured)} vs {'budget' if budget is not None else 'typical'} {limit:g} s"
     else:
         tight = budget < q.tight_below_s
         detail = f"budget {budget:g} s {'<' if tight else '>='} {q.tight_below_s:g} s"
@@ -117,8 +130,8 @@ def _costs(profile: Profile, measurements: Measurements | None, rules: Rules):
 
 
 def _cost_detail(rag: tuple[float, float], finetuned: float, volume: int, rules: Rules, measured: bool) -> str:
-    rag_text = f"${rag[0]:g}" if rag[0] == rag[1] else f"${rag[0]:g}-{rag[1]:g}"
-    detail = f"RAG {rag_text}/query, fine-tuned ${finetuned:.4g}/query at {volume:,} queries/month"
+    rag_text = _usd(rag[0]) if rag[0] == rag[1] else f"{_usd(rag[0])}-{_usd(rag[1])[1:]}"
+    detail = f"RAG {rag_text}/query, fine-tuned {_usd(finetuned)}/query at {volume:,} queries/month"
     q = rules.q4
     margin = (rag[0] + rag[1]) / 2 - q.finetuned_per_query_usd
     if not measured and margin > 0 and q.finetune_training_usd_per_month > 0:
