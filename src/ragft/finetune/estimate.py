@@ -82,7 +82,7 @@ def local_estimate(examples: Sequence[Example], config: Any, *, base: str = "gem
         target=f"local:{base}", examples=len(examples), tokens_per_epoch=per_epoch, epochs=epochs,
         training_tokens=per_epoch * epochs, steps=steps, batch_size=config.batch_size,
         token_counter=f"{base} tokenizer (truncated at {config.max_seq_len})",
-        seconds_per_step=round(per_step, 4), seconds=round(per_step * steps, 3), device=device,
+        seconds_per_step=per_step, seconds=per_step * steps, device=device,
     )
 
 
