@@ -5,14 +5,12 @@ Names are resolved lazily so `import ragft` stays fast.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 __version__ = "0.1.0"
 
 # The advise package shares its name with its main function: bind the function eagerly, after the package
 # import (which would otherwise leave `ragft.advise` pointing at the package). advise is light (pydantic only).
-from ragft.advise import Measurements, Profile, Verdict, advise  # noqa: E402
+from ragft.advise import Measurements, Profile, Verdict, advise  # noqa: E402,F401 (re-exported)
+from ragft.lazy import lazy_exports  # noqa: E402
 
 _EXPORTS = {
     "RagftError": "ragft.errors",
@@ -20,12 +18,7 @@ _EXPORTS = {
     "run_eval": "ragft.evaluate.runner",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ragft' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted([*_EXPORTS, "Measurements", "Profile", "Verdict", "advise"])

@@ -13,8 +13,7 @@ Public API (names resolve lazily; matplotlib and tiktoken load only when used):
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ragft.lazy import lazy_exports
 
 _EXPORTS = {
     "Catalog": "ragft.costs.prices",
@@ -45,12 +44,7 @@ _EXPORTS = {
     "ScenarioResult": "ragft.costs.scenario",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ragft.costs' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)

@@ -6,8 +6,7 @@
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ragft.lazy import lazy_exports
 
 _EXPORTS = {
     "Run": "ragft.report.run",
@@ -22,12 +21,7 @@ _EXPORTS = {
     "write_report": "ragft.report.writer",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ragft.report' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)
