@@ -6,6 +6,7 @@ from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from ragft.errors import InputError
 from ragft.rag.document import Chunk
 from ragft.registry import Registry
 
@@ -33,6 +34,14 @@ class Store(Protocol):
     def read_meta(self) -> dict[str, Any]: ...
 
     def write_meta(self, meta: dict[str, Any]) -> None: ...
+
+
+def upsert_vectors(chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
+    """The vectors of an upsert as float32 rows, one per chunk; a shape mismatch is refused."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
+        raise InputError(f"upsert: {len(chunks)} chunks but vectors of shape {vectors.shape}")
+    return vectors
 
 
 STORES: Registry[Store] = Registry("store")

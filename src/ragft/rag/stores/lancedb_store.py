@@ -18,7 +18,7 @@ from ragft.errors import IndexMismatchError, InputError, NotFoundError
 from ragft.files import write_atomic
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
-from ragft.rag.stores.base import STORES
+from ragft.rag.stores.base import STORES, upsert_vectors
 from ragft.rag.vectors import VectorMatrix
 
 TABLE = "chunks"
@@ -144,9 +144,7 @@ class LanceDBStore:
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         if not chunks:
             return
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
-            raise InputError(f"upsert: {len(chunks)} chunks but vectors of shape {vectors.shape}")
+        vectors = upsert_vectors(chunks, vectors)
         self._ensure_dim(vectors.shape[1])
         table = self._writable_table(vectors.shape[1])
         existing = [c.id for c in chunks if c.id in self._matrix]

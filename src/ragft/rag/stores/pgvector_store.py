@@ -21,7 +21,7 @@ import numpy as np
 
 from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NotFoundError
 from ragft.rag.document import Chunk
-from ragft.rag.stores.base import STORES
+from ragft.rag.stores.base import STORES, upsert_vectors
 
 DEFAULT_TABLE = "ragft_chunks"
 HNSW_MAX_DIM = 2000
@@ -245,9 +245,7 @@ class PgVectorStore:
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         if not chunks:
             return
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
-            raise InputError(f"upsert: {len(chunks)} chunks but vectors of shape {vectors.shape}")
+        vectors = upsert_vectors(chunks, vectors)
         self._ensure_dim(vectors.shape[1])
         last = {chunk.id: i for i, chunk in enumerate(chunks)}     # one row per id: the last one wins
         columns = ", ".join(_COLUMNS)

@@ -26,7 +26,7 @@ import numpy as np
 from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NotFoundError
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
-from ragft.rag.stores.base import STORES
+from ragft.rag.stores.base import STORES, upsert_vectors
 
 DEFAULT_COLLECTION = "ragft"
 _NAMESPACE = uuid.UUID("5f1c3f3e-8a52-4c1e-9a37-6c0d6c2b7a10")
@@ -232,9 +232,7 @@ class QdrantStore:
             return
         from qdrant_client import models
 
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
-            raise InputError(f"upsert: {len(chunks)} chunks but vectors of shape {vectors.shape}")
+        vectors = upsert_vectors(chunks, vectors)
         self._ensure_dim(vectors.shape[1])
         for start in range(0, len(chunks), _PAGE):
             points = [
