@@ -221,7 +221,9 @@ class Index:
                     pending = []
             self._write_sources(pending, report)
         if report.changed:
-            getattr(self.store, "compact", lambda: None)()
+            with _status(progress, "compacting the store (and building its vector index past "
+                                   "the ANN threshold: minutes at 1M chunks)"):
+                getattr(self.store, "compact", lambda: None)()
         self._save_bm25_if_dirty()
         return self._finish(report, started)
 
@@ -534,6 +536,7 @@ class Index:
             "documents": len(self.meta["documents"]),
             "sources": len(self.meta["sources"]),
             "chunks": self.store.count(),
+            "dense_index": getattr(self.store, "index_description", "exact"),
             "embedder": self.meta["embedder"],
             "embedder_id": self.meta["embedder_id"],
             "dim": self.meta["dim"],
@@ -716,6 +719,24 @@ def _answer_record(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "generator": answer.generator,
     }
+
+
+class _status:
+    """A transient rich spinner with a message on stderr while a slow step runs, or nothing when off."""
+
+    def __init__(self, enabled: bool, message: str):
+        self.enabled, self.message = enabled, message
+
+    def __enter__(self) -> None:
+        if self.enabled:
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(self.message)
+            self._status.start()
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self._status.stop()
 
 
 class _progress:
