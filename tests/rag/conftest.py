@@ -1,29 +1,10 @@
 """Shared fixtures for the RAG engine tests: a tiny deterministic embedder and a generated corpus."""
 from __future__ import annotations
 
-import hashlib
-import re
-
-import numpy as np
 import pytest
 
 from ragft.rag.embedders.base import EMBEDDERS
-
-
-class HashingEmbedder:
-    """Bag of hashed words (md5 buckets, signed), L2-normalised: texts sharing words are close."""
-
-    name = "test-hashing:v1"
-    dim = 64
-
-    def embed(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]+", text.lower()):
-                digest = hashlib.md5(word.encode()).digest()
-                out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+from support import HashingEmbedder
 
 
 EMBEDDERS.register("test-hashing")(HashingEmbedder)

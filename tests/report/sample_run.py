@@ -2,7 +2,6 @@
 four systems x twelve questions, seeded, with hostile text planted in a question, an answer and a context."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

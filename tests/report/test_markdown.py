@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 
 from ragft.report.markdown import md_text
-from report.sample_run import IMG, SCRIPT
+from report.sample_run import SCRIPT
 
 
 def test_markdown_has_the_verdict_table_and_every_source(run, markdown_text):

@@ -1,36 +1,23 @@
 """Shared fixtures for the web app: a small real index (hashing embedder), a runs folder, the app and a client."""
 from __future__ import annotations
 
-import hashlib
-import re
 import socket
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from ragft.rag.document import Document
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.server.app import create_app
+from support import HashingEmbedder
 from report.sample_run import IMG, SCRIPT, write_sample_run
 
 
-class HashingEmbedder:
-    """Bag of hashed words, L2-normalised: texts that share words are close (deterministic, instant)."""
-
+class ServerHashingEmbedder(HashingEmbedder):
     name = "test-server-hashing:v1"
-    dim = 64
-
-    def embed(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]+", text.lower()):
-                digest = hashlib.md5(word.encode()).digest()
-                out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
-EMBEDDERS.register("test-server-hashing")(HashingEmbedder)
+EMBEDDERS.register("test-server-hashing")(ServerHashingEmbedder)
 
 LOCAL = "http://127.0.0.1"          # without a token the app serves loopback Host names only
 
