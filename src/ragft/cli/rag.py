@@ -12,8 +12,9 @@ DEFAULT_INDEX = ".ragft/index"
 
 IndexOption = typer.Option(DEFAULT_INDEX, "--index", help="Index folder.")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-StoreOption = typer.Option(None, "--store", help="Where chunks and vectors live: the index folder (default), "
-                           "postgresql://... or qdrant://... (see docs/scale-out.md).")
+StoreOption = typer.Option(None, "--store", help="Where chunks and vectors live: the index folder (default; "
+                           "DIR?nprobes=8&ann_min_rows=500000 tunes its ANN index), postgresql://... or "
+                           "qdrant://... (see docs/scale-out.md).")
 
 
 def _hit_json(hit) -> dict[str, Any]:
