@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class AnnSettings:
     ef_construction: int = 150     # HNSW build depth
     reindex_fraction: float = 0.1  # fold unindexed rows into the index past this share of the table
 
-    _KEYS = {"ann_min_rows": "min_rows", "nprobes": "nprobes", "ef": "ef", "refine_factor": "refine_factor",
+    _KEYS: ClassVar[dict[str, str]] = {"ann_min_rows": "min_rows", "nprobes": "nprobes", "ef": "ef", "refine_factor": "refine_factor",
              "m": "m", "ef_construction": "ef_construction"}
 
     @classmethod
