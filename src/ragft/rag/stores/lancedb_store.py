@@ -4,17 +4,16 @@ Layout of an index folder: `lance/` (the LanceDB database, table `chunks`) and `
 Every chunk and vector is loaded into a `VectorMatrix` at open; writes go to both, so a chunk is
 searchable as soon as `upsert` returns.
 
-Dense search is exact over the matrix up to `AnnSettings.min_rows` chunks (500k by default: exact search
-costs ~0.4 s per query at 1M x 384 on 2 cores). Past that, `compact()` (run after every sync) builds
-LanceDB's IVF_HNSW_SQ index on the table and unfiltered searches go through it, re-ranked on full vectors
-(`refine_factor`); rows written since the build are scanned exactly by LanceDB, so freshness holds.
-Filtered searches stay exact over the matrix. Settings ride on the location:
-`./index?nprobes=8&ef=100&refine_factor=2&ann_min_rows=500000` (docs/scale-out.md).
+Dense search is exact over the matrix up to `AnnSettings.min_rows` chunks (200k by default, where exact
+search reaches p95 ~19 ms on 2 cores; 88 ms at 1M x 384). Past that, `compact()` (run after every sync)
+builds LanceDB's IVF_HNSW_SQ index on the table and unfiltered searches go through it (p95 7.5 ms at 1M,
+recall@10 0.993), re-ranked exactly on the in-memory vectors; rows written since the build are scanned
+exactly by LanceDB, so freshness holds. Filtered searches stay exact over the matrix. Settings ride on the
+location: `./index?ef=150&nprobes=4&refine_factor=2&ann_min_rows=200000` (docs/scale-out.md).
 """
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -41,23 +40,26 @@ ANN_INDEX = "vector_idx"
 class AnnSettings:
     """When the embedded store builds its ANN index, and how deep a search through it goes.
 
-    The defaults come from benchmarks/bench_stores.py: at 1M synthetic vectors nprobes=4 already gives
-    recall@10 1.0, but real MiniLM embeddings of the FAQ corpus needed nprobes=8 for 0.987."""
+    Chosen with benchmarks/bench_stores.py (docs/benchmarks.md, "Vector stores"): IVF partitioning is what
+    loses neighbours (real MiniLM embeddings: 0.92 recall@10 probing 21% of the partitions), HNSW alone keeps
+    them, so partitions are large (one per ~1M rows) and every one is probed up to ~4M rows."""
 
-    min_rows: int = 500_000        # build the index once the table holds this many chunks
-    nprobes: int = 8               # IVF partitions searched
-    ef: int = 100                  # HNSW candidate list inside each partition
-    refine_factor: int = 2         # re-rank k x this candidates on the full vectors (exact scores)
+    min_rows: int = 200_000        # build the index once the table holds this many chunks
+    nprobes: int = 4               # IVF partitions searched
+    ef: int = 150                  # HNSW candidate list inside each partition
+    refine_factor: int = 2         # re-rank k x this candidates on the in-memory vectors (exact scores)
     m: int = 16                    # HNSW graph degree (build)
     ef_construction: int = 150     # HNSW build depth
+    partition_rows: int = 1 << 20  # IVF partition size (build): one partition below 2M rows
     reindex_fraction: float = 0.1  # fold unindexed rows into the index past this share of the table
 
-    _KEYS: ClassVar[dict[str, str]] = {"ann_min_rows": "min_rows", "nprobes": "nprobes", "ef": "ef", "refine_factor": "refine_factor",
-             "m": "m", "ef_construction": "ef_construction"}
+    _KEYS: ClassVar[dict[str, str]] = {
+        "ann_min_rows": "min_rows", "nprobes": "nprobes", "ef": "ef", "refine_factor": "refine_factor", "m": "m",
+        "ef_construction": "ef_construction", "partition_rows": "partition_rows"}
 
     @classmethod
     def from_location(cls, location: str) -> tuple[str, "AnnSettings"]:
-        """(folder, settings) from `DIR` or `DIR?nprobes=8&...`; an unknown or non-integer key is refused."""
+        """(folder, settings) from `DIR` or `DIR?ef=150&...`; an unknown or non-integer key is refused."""
         folder, _, query = location.partition("?")
         settings = cls()
         if not query:
@@ -247,14 +249,13 @@ class LanceDBStore:
         return self._matrix.search(vector, k)
 
     def _ann_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        query = (self._table.search(np.asarray(vector, dtype=np.float32)).distance_type("dot").limit(k)
-                 .nprobes(self.ann.nprobes).ef(self.ann.ef).select(["id", "_distance"]))
-        if self.ann.refine_factor > 1:
-            query = query.refine_factor(self.ann.refine_factor)
-        found = query.to_arrow()
-        # LanceDB's dot distance is 1 - dot; refined rows carry exact scores.
-        return [(chunk_id, 1.0 - distance) for chunk_id, distance in
-                zip(found.column("id").to_pylist(), found.column("_distance").to_pylist())]
+        """k x refine_factor candidates from the IVF_HNSW_SQ index (8-bit scores), re-ranked exactly on the
+        vectors already in memory: LanceDB's own refine step would read them from disk (3-5 ms at 1M)."""
+        query = np.asarray(vector, dtype=np.float32)
+        found = (self._table.search(query).distance_type("dot").limit(k * max(1, self.ann.refine_factor))
+                 .nprobes(self.ann.nprobes).ef(self.ann.ef).select(["id", "_distance"])
+                 .to_arrow())
+        return self._matrix.rescore(query, found.column("id").to_pylist(), k)
 
     @property
     def index_description(self) -> str:
@@ -272,7 +273,7 @@ class LanceDBStore:
             return False
         from lancedb.index import IvfHnswSq
 
-        partitions = max(1, int(math.sqrt(rows) / 4))          # ~4k rows per partition at 1M
+        partitions = max(1, rows // self.ann.partition_rows)
         config = IvfHnswSq(distance_type="dot", num_partitions=partitions, m=self.ann.m,
                            ef_construction=self.ann.ef_construction)
         self._table.create_index("vector", config=config, replace=True, name=ANN_INDEX)
