@@ -34,7 +34,7 @@ def test_two_real_steps_on_gemma_270m_write_an_adapter_that_loads_as_a_generator
     config = TrainConfig(epochs=1, batch_size=1, max_seq_len=64, learning_rate=1e-3)
     manifest = train_lora(facts, tmp_path / "adapter", base="gemma3-270m", config=config,
                           base_sha256=bundle.EXPECTED_SHA256)
-    assert manifest.steps == 2 and len(manifest.losses) == 2 and all(l > 0 for l in manifest.losses)
+    assert manifest.steps == 2 and len(manifest.losses) == 2 and all(loss > 0 for loss in manifest.losses)
     assert verify_adapter(tmp_path / "adapter").base_sha256 == bundle.EXPECTED_SHA256
 
     model, tokenizer = load_trained(tmp_path / "adapter")
