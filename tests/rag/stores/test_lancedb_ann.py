@@ -114,3 +114,13 @@ def test_an_index_past_the_threshold_builds_the_ann_index_on_sync_and_answers_th
         assert index.stats()["dense_index"].startswith("IVF_HNSW_SQ")
         hits = index.search(texts[17], k=3, mode="dense")
     assert hits[0].chunk.doc_id == "doc17.md"
+
+
+def test_the_first_build_runs_on_merged_fragments(tmp_path):
+    store = open_store(f"{tmp_path}?ann_min_rows=20")
+    vectors = clustered(30, seed=8)
+    for i in range(30):                                             # one fragment per write
+        store.upsert(make_chunks(30)[i:i + 1], vectors[i:i + 1])
+    assert store.compact(max_fragments=4) and store.has_ann_index()
+    assert store._table.stats()["fragment_stats"]["num_fragments"] == 1
+    assert store.dense_search(vectors[12], 1)[0][0] == "c12"

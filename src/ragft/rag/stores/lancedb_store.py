@@ -335,19 +335,18 @@ class LanceDBStore:
         current (built at `ann.min_rows`, new rows folded in past `ann.reindex_fraction`); True if it ran."""
         if self._table is None:
             return False
-        if not self._ann_ready and self._ann_stale():
-            self.build_index()
-            return True
         fragmented = self._table.stats()["fragment_stats"]["num_fragments"] > max_fragments
-        if not fragmented and not (self._ann_ready and self._ann_stale()):
-            return False
-        # Readers load the whole table at open and search the matrix, so no old version is in use -- except
-        # by ANN searches of another process, which get an hour. optimize() also indexes unindexed rows.
-        keep = timedelta(hours=1) if self._ann_ready else timedelta(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self._table.optimize(cleanup_older_than=keep)
-        return True
+        stale = self._ann_stale()
+        if fragmented or (stale and self._ann_ready):
+            # Readers load the whole table at open and search the matrix, so no old version is in use --
+            # except by ANN searches of another process, which get an hour. optimize() also indexes new rows.
+            keep = timedelta(hours=1) if self._ann_ready else timedelta(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._table.optimize(cleanup_older_than=keep)
+        if stale and not self._ann_ready:
+            self.build_index()          # on the merged fragments
+        return fragmented or stale
 
 
 @STORES.register("local")
