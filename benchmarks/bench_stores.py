@@ -313,7 +313,7 @@ def main() -> None:
     parser.add_argument("--real-benches", nargs="+", default=["python-faq", "debian-faq"])
     parser.add_argument("--backends", nargs="+", default=["local", "local-ann", "pgvector", "qdrant-local"])
     parser.add_argument("--local-options", default="", help="store location options for `local`, e.g. "
-                        "ann_min_rows=0&ef=150 (default: the store's own: ANN past 200k rows)")
+                        "ann_min_rows=0&ef=300 (default: the store's own: ANN past 200k rows)")
     parser.add_argument("--lance-index", nargs="+", default=["IVF_HNSW_SQ"], choices=sorted(LANCE_INDEXES))
     parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100], help="pgvector/qdrant HNSW ef")
     parser.add_argument("--pg-url", help="postgresql://... of a server with pgvector (default: a throwaway one)")

@@ -13,7 +13,7 @@ DEFAULT_INDEX = ".ragft/index"
 IndexOption = typer.Option(DEFAULT_INDEX, "--index", help="Index folder.")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 StoreOption = typer.Option(None, "--store", help="Where chunks and vectors live: the index folder (default; "
-                           "DIR?ef=150&ann_min_rows=200000 tunes its ANN index), postgresql://... or "
+                           "DIR?ef=300&ann_min_rows=200000 tunes its ANN index), postgresql://... or "
                            "qdrant://... (see docs/scale-out.md).")
 
 

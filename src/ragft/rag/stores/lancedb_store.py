@@ -5,11 +5,11 @@ Every chunk and vector is loaded into a `VectorMatrix` at open; writes go to bot
 searchable as soon as `upsert` returns.
 
 Dense search is exact over the matrix up to `AnnSettings.min_rows` chunks (200k by default, where exact
-search reaches p95 ~19 ms on 2 cores; 88 ms at 1M x 384). Past that, `compact()` (run after every sync)
-builds LanceDB's IVF_HNSW_SQ index on the table and unfiltered searches go through it (p95 7.5 ms at 1M,
-recall@10 0.993), re-ranked exactly on the in-memory vectors; rows written since the build are scanned
+search reaches p95 ~19 ms on 2 cores; 88-95 ms at 1M x 384). Past that, `compact()` (run after every sync)
+builds LanceDB's IVF_HNSW_SQ index on the table and unfiltered searches go through it (p95 8.8 ms at 1M,
+recall@10 0.996), re-ranked exactly on the in-memory vectors; rows written since the build are scanned
 exactly by LanceDB, so freshness holds. Filtered searches stay exact over the matrix. Settings ride on the
-location: `./index?ef=150&nprobes=4&refine_factor=2&ann_min_rows=200000` (docs/scale-out.md).
+location: `./index?ef=300&nprobes=4&refine_factor=2&ann_min_rows=200000` (docs/scale-out.md).
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class AnnSettings:
 
     min_rows: int = 200_000        # build the index once the table holds this many chunks
     nprobes: int = 4               # IVF partitions searched
-    ef: int = 150                  # HNSW candidate list inside each partition
+    ef: int = 300                  # HNSW candidate list inside each partition
     refine_factor: int = 2         # re-rank k x this candidates on the in-memory vectors (exact scores)
     m: int = 16                    # HNSW graph degree (build)
     ef_construction: int = 150     # HNSW build depth
@@ -59,7 +59,7 @@ class AnnSettings:
 
     @classmethod
     def from_location(cls, location: str) -> tuple[str, "AnnSettings"]:
-        """(folder, settings) from `DIR` or `DIR?ef=150&...`; an unknown or non-integer key is refused."""
+        """(folder, settings) from `DIR` or `DIR?ef=300&...`; an unknown or non-integer key is refused."""
         folder, _, query = location.partition("?")
         settings = cls()
         if not query:
