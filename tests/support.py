@@ -21,3 +21,16 @@ class HashingEmbedder:
                 digest = hashlib.md5(word.encode()).digest()
                 out[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """`ragft ARGS` through the real entry point: (exit code, stdout, stderr); returning normally is exit 0."""
+    from ragft.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as done:
+        code = int(done.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

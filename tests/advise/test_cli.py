@@ -5,21 +5,12 @@ import pytest
 from typer.testing import CliRunner
 
 import ragft.cli.advise as advise_cli
-from ragft.cli import app, main
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from ragft.cli import app
+from support import run_cli
 
 
 def verdict_of(capsys, *args: str) -> dict:
-    code, out, err = run(capsys, *args, "--json")
+    code, out, err = run_cli(capsys, *args, "--json")
     assert (code, err) == (0, "")
     return json.loads(out)["verdict"]
 
@@ -31,7 +22,7 @@ def test_example_verdict_as_json(capsys):
 
 
 def test_text_output_shows_the_verdict_the_gate_and_the_hybrid_checklist(capsys):
-    code, out, _ = run(capsys, "advise", "--example", "customer-support")
+    code, out, _ = run_cli(capsys, "advise", "--example", "customer-support")
     assert code == 0
     assert "RAG" in out
     assert out.count("not asked") == 3
@@ -39,7 +30,7 @@ def test_text_output_shows_the_verdict_the_gate_and_the_hybrid_checklist(capsys)
 
 
 def test_list_examples_names_all_six(capsys):
-    code, out, _ = run(capsys, "advise", "--list-examples")
+    code, out, _ = run_cli(capsys, "advise", "--list-examples")
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == [
         "coding-assistant", "customer-support", "financial-advisor", "legal-search", "medical-diagnosis",
@@ -91,14 +82,14 @@ def test_rules_and_measurements_files_are_applied(capsys, tmp_path):
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_1(capsys, args, message):
-    code, out, err = run(capsys, "advise", *args)
+    code, out, err = run_cli(capsys, "advise", *args)
     assert (code, out, err) == (1, "", message + "\n")
 
 
 def test_unknown_key_in_a_profile_file_names_the_file(capsys, tmp_path):
     path = tmp_path / "product.yaml"
     path.write_text("knowledge: documents\nstreaming: true\n")
-    code, _, err = run(capsys, "advise", "--profile", str(path))
+    code, _, err = run_cli(capsys, "advise", "--profile", str(path))
     assert code == 1
     assert err.startswith(f"error: {path}: unknown key 'streaming' (did you mean streaming_ok?)")
     assert err.count("\n") == 1
@@ -106,7 +97,7 @@ def test_unknown_key_in_a_profile_file_names_the_file(capsys, tmp_path):
 
 def test_no_input_without_a_terminal_is_a_clear_error(capsys, monkeypatch):
     monkeypatch.setattr(advise_cli, "_stdin_is_tty", lambda: False)
-    code, _, err = run(capsys, "advise")
+    code, _, err = run_cli(capsys, "advise")
     assert code == 1
     assert err.startswith("error: no profile given and stdin is not a terminal: pass --profile FILE")
 

@@ -5,20 +5,12 @@ import json
 
 import pytest
 
-from ragft.cli import main
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return done.value.code or 0, out, err
+from support import run_cli
 
 
 def test_cost_json_reports_three_systems_and_break_evens(capsys, price_file):
-    code, out, _ = run(capsys, "cost", "--prices", str(price_file), "--model", "chat-a", "--embedding-model",
-                       "embed-a", "--volume", "5000", "--k", "4", "--chunk-tokens", "250", "--json")
+    code, out, _ = run_cli(capsys, "cost", "--prices", str(price_file), "--model", "chat-a", "--embedding-model",
+                           "embed-a", "--volume", "5000", "--k", "4", "--chunk-tokens", "250", "--json")
     assert code == 0
     data = json.loads(out)
     rag = next(s for s in data["report"]["systems"] if s["name"] == "rag")
@@ -28,14 +20,14 @@ def test_cost_json_reports_three_systems_and_break_evens(capsys, price_file):
 
 
 def test_seed_scenario_prints_its_contradictions_and_charts(capsys, tmp_path):
-    code, out, _ = run(capsys, "cost", "--scenario", "seed", "--chart-dir", str(tmp_path))
+    code, out, _ = run_cli(capsys, "cost", "--scenario", "seed", "--chart-dir", str(tmp_path))
     assert code == 0
     assert "does not hold" in out and "break-even (question 4 figures)" in out
     assert (tmp_path / "monthly-cost.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_prices_lists_sources_and_dates(capsys):
-    code, out, _ = run(capsys, "cost", "prices", "--json")
+    code, out, _ = run_cli(capsys, "cost", "prices", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["chat"]["gpt-4o-mini"]["source"].startswith("https://")
@@ -49,7 +41,7 @@ def test_prices_lists_sources_and_dates(capsys):
     (["--scenario", "nope"], "error: unknown scenario 'nope'"),
 ])
 def test_bad_flags_give_one_line_errors(capsys, args, message):
-    code, out, err = run(capsys, "cost", *args)
+    code, out, err = run_cli(capsys, "cost", *args)
     assert code == 1
     assert message in err and err.count("\n") == 1
 
@@ -58,7 +50,7 @@ def test_price_file_missing_a_column_is_one_line_naming_file_and_field(capsys, t
     path = tmp_path / "mine.toml"
     path.write_text('[[vector_db]]\nname = "db"\nmonthly_fixed_usd = 1\nper_gb_month_usd = 1\n'
                     'per_1m_writes_usd = 1\nsource = "s"\nas_of = 2026-01-01\n')
-    code, _, err = run(capsys, "cost", "--prices", str(path))
+    code, _, err = run_cli(capsys, "cost", "--prices", str(path))
     assert code == 1
     assert f"{path}: [[vector_db]] #1 (db): field 'per_1m_queries_usd': missing column" in err
 
@@ -69,8 +61,8 @@ def test_measured_inputs_from_files_drive_the_estimate(capsys, tmp_path, price_f
     (docs / "a.txt").write_text(" ".join(["hello world"] * 500))  # cl100k: "hello" + 999 x " world"|" hello" = 1,000
     train = tmp_path / "train.jsonl"
     train.write_text(json.dumps({"prompt": "hello world", "completion": "hello world"}) + "\n")
-    code, out, _ = run(capsys, "cost", "--prices", str(price_file), "--model", "chat-a", "--embedding-model",
-                       "embed-a", "--docs", str(docs), "--train", str(train), "--epochs", "1", "--json")
+    code, out, _ = run_cli(capsys, "cost", "--prices", str(price_file), "--model", "chat-a", "--embedding-model",
+                           "embed-a", "--docs", str(docs), "--train", str(train), "--epochs", "1", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["inputs"]["corpus_tokens"] == 1000

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ragft.rag.embedders.base import EMBEDDERS
-from support import HashingEmbedder
+from support import HashingEmbedder, run_cli
 
 
 EMBEDDERS.register("test-hashing")(HashingEmbedder)
@@ -28,3 +28,12 @@ def corpus(tmp_path):
         folder = root / "advanced" if name in ("gc", "gil") else root
         (folder / f"{name}.md").write_text(f"# About {name}\n\n{text}\n", encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def indexed(tmp_path, corpus, capsys):
+    """`ragft index` of the corpus with the hashing embedder; the index folder's path."""
+    index = str(tmp_path / "index")
+    code, out, _ = run_cli(capsys, "index", str(corpus), "--index", index, "--embedder", "test-hashing", "--json")
+    assert code == 0, out
+    return index

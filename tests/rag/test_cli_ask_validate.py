@@ -7,29 +7,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ragft.cli import main
+from support import run_cli
 from ragft.rag.grounding import UNSUPPORTED_REFUSAL
 
 FABRICATED = ("Tuples are immutable sequences, often used to group heterogeneous values together. [1] "
               "Tuples were added to Python by Microsoft in 2019. [1]")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def indexed(tmp_path, corpus, capsys):
-    index = str(tmp_path / "index")
-    code, out, _ = run(capsys, "index", str(corpus), "--index", index, "--embedder", "test-hashing", "--json")
-    assert code == 0, out
-    return index
 
 
 class _ChatCompletions(BaseHTTPRequestHandler):
@@ -64,12 +46,12 @@ def fabricating_server():
 
 
 def _ask_fabricated(capsys, indexed, url, *flags):
-    return run(capsys, "ask", "are tuples immutable sequences", "--index", indexed, "--generator",
-               "openai-compatible", "--base-url", url, "--model", "m", "--no-cache", *flags)
+    return run_cli(capsys, "ask", "are tuples immutable sequences", "--index", indexed, "--generator",
+                   "openai-compatible", "--base-url", url, "--model", "m", "--no-cache", *flags)
 
 
 def test_validate_reports_every_sentence_of_an_extractive_answer_as_supported(indexed, capsys):
-    code, out, _ = run(capsys, "ask", "are tuples immutable sequences", "--index", indexed, "--validate", "--json")
+    code, out, _ = run_cli(capsys, "ask", "are tuples immutable sequences", "--index", indexed, "--validate", "--json")
     result = json.loads(out)
     validation = result["validation"]
     assert code == 0 and "Tuples are immutable sequences" in result["answer"]
@@ -103,7 +85,7 @@ def test_refuse_unsupported_replaces_the_answer_with_a_refusal(indexed, fabricat
 
 
 def test_refuse_unsupported_keeps_a_supported_answer(indexed, capsys):
-    code, out, _ = run(capsys, "ask", "are tuples immutable sequences", "--index", indexed,
-                       "--refuse-unsupported", "--json")
+    code, out, _ = run_cli(capsys, "ask", "are tuples immutable sequences", "--index", indexed,
+                           "--refuse-unsupported", "--json")
     result = json.loads(out)
     assert code == 0 and result["answer"] != UNSUPPORTED_REFUSAL and result["validation"]["refused"] is False
