@@ -83,7 +83,7 @@ def test_compact_folds_many_unindexed_rows_into_the_index(tmp_path):
     assert store.compact() and store.has_ann_index()
     store.upsert(make_chunks(2600)[2000:], vectors[2000:])             # 23% of the table unindexed
     assert store.compact()
-    index = next(i for i in store._table.list_indices() if i.name == "vector_idx")
+    index = store._ann_index()
     assert (index.num_indexed_rows, index.num_unindexed_rows) == (2600, 0)
 
 

@@ -179,7 +179,7 @@ class LanceDBStore:
         if TABLE not in db.list_tables().tables:
             return
         self._table = db.open_table(TABLE)
-        self._ann_ready = any(index.name == ANN_INDEX for index in self._table.list_indices())
+        self._ann_ready = self._ann_index() is not None
         chunks, vectors = _from_arrow(self._table.to_arrow())
         self._matrix = VectorMatrix(vectors.shape[1], capacity=len(chunks) + 1024)
         self._matrix.add([c.id for c in chunks], vectors, chunks)
@@ -280,11 +280,15 @@ class LanceDBStore:
         self._ann_ready = True
         return True
 
+    def _ann_index(self):
+        """LanceDB's description of the ANN index (row counts included), or None when there is none."""
+        return next((index for index in self._table.list_indices() if index.name == ANN_INDEX), None)
+
     def _ann_stale(self) -> bool:
         """True when the table has grown past the threshold without an index, or its unindexed share is large."""
         if not self._ann_ready:
             return self.count() >= self.ann.min_rows
-        stats = next((index for index in self._table.list_indices() if index.name == ANN_INDEX), None)
+        stats = self._ann_index()
         if stats is None:
             return True
         total = stats.num_indexed_rows + stats.num_unindexed_rows
