@@ -86,13 +86,6 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
                        budget=plan, adapters=adapters, seconds=seconds)
 
 
-def _facts(items) -> list:
-    from ragft.finetune.dataset import Example
-
-    return [Example(prompt=i.question, completion=i.reference_answer, doc_id=(i.relevant_ids or [""])[0],
-                    group=i.id, source="bench", recipe="qa") for i in items]
-
-
 def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progress: bool,
                     say: Callable[[str], None], seconds: dict[str, float]) -> dict[str, Path]:
     """Two adapters, as the literature suggests: paraphrase-augmented Q/A for closed-book recall (Ovadia et
@@ -103,7 +96,7 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
     from ragft.llm.local_model import load_causal_lm
     from ragft.rag.engine import Index
 
-    facts = _facts(train_items)
+    facts = recipes.facts_from_items(train_items, source="bench")
     config = TrainConfig(epochs=plan.epochs, batch_size=4, max_seq_len=plan.max_seq_len, max_steps=plan.train_steps,
                          seed=seed)
     wanted = {"fine-tuned": out / "adapters" / "paraphrase", "hybrid": out / "adapters" / "raft"}
@@ -143,7 +136,6 @@ def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[st
               seed: int, progress: bool):
     from ragft.evaluate.runner import run_eval
 
-    gemma = {"max_tokens": plan.max_tokens}
     systems = [
         {"name": "closed-book", "kind": "closed-book", "generator": "local"},
         {"name": "rag", "kind": "rag", "generator": "extractive"},
@@ -156,7 +148,7 @@ def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[st
     config = {
         "bench": [bench], "bench_source": str(source_dir) if source_dir else None,
         "distractors": plan.distractors, "systems": systems, "split": "test", "limit": plan.eval_limit,
-        "seed": seed, "max_tokens": gemma["max_tokens"], "profile": profile, "warmup": 1,
+        "seed": seed, "max_tokens": plan.max_tokens, "profile": profile, "warmup": 1,
     }
     run_dir = out / "run"
     resume = run_dir if (run_dir / "manifest.json").exists() else None

@@ -156,13 +156,18 @@ def build(recipe: str, facts: Sequence[Example], **options: Any) -> list[Example
 
 # ---------------------------------------------------------------- facts from documents
 
+def facts_from_items(items: Iterable[Any], source: str) -> list[Example]:
+    """Eval-set items (question, reference_answer, relevant_ids, id) as facts, the gold document as doc_id."""
+    return [Example(prompt=item.question, completion=item.reference_answer,
+                    doc_id=item.relevant_ids[0] if item.relevant_ids else "", group=item.id,
+                    source=source) for item in items]
+
+
 def facts_from_corpus(corpus_dir: str) -> list[Example]:
     """Offline: Q/A pairs from a corpus already shaped as questions (FAQ headings, Q/A JSONL)."""
     from ragft.evaluate.evalset import make_evalset
 
-    return [Example(prompt=item.question, completion=item.reference_answer,
-                    doc_id=item.relevant_ids[0] if item.relevant_ids else "", group=item.id,
-                    source=corpus_dir) for item in make_evalset(corpus_dir)]
+    return facts_from_items(make_evalset(corpus_dir), source=corpus_dir)
 
 
 _QA_LINE = re.compile(r"^\s*(Q|A)\s*[:.]\s*(.+)$", re.IGNORECASE)
