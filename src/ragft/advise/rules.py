@@ -54,6 +54,17 @@ class Q5(Question):
     default_tolerance: Literal["creative", "normal", "zero-tolerance"]
 
 
+Tolerance = Literal["creative", "normal", "zero-tolerance"]
+
+
+class Measured(_Data):
+    """How the measured verdict reads a run: safeguards per tolerance, freshness, the correctness metric."""
+
+    safeguard_required: list[Tolerance]
+    max_stale_fraction: float = Field(gt=0, le=1)
+    quality_metrics: list[str] = Field(min_length=1)
+
+
 class Gate(_Data):
     quote: str
     ask_q5_after_stop: bool
@@ -85,6 +96,7 @@ class Rules(_Data):
     q4: Q4
     q5: Q5
     hybrid: Hybrid
+    measured: Measured
     decisions: list[Decision] = Field(min_length=1)
 
 

@@ -38,6 +38,7 @@ class EvalConfig(BaseModel):
     judge: str | None = None                  # a generator name: LLM judge for hallucination, besides the checker
     judge_options: dict[str, Any] = Field(default_factory=dict)
     profile: str | None = None                # advise profile file or example name
+    contenders: list[str] = Field(default_factory=list)   # systems the verdict may recommend (default: one family)
     bootstrap_resamples: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0, lt=1)
     max_tokens: int = Field(256, ge=1)

@@ -440,7 +440,7 @@ def _summarise(config: EvalConfig, run_dir: Path, manifest: RunManifest, index) 
     table = build_table(records, names, run_id=manifest.run_id, bench=manifest.bench,
                         measured=measured_rows(config, manifest), settings=settings)
     write_json(run_dir / TABLE, table)
-    write_json(run_dir / VERDICT, verdict_for(config, table))
+    write_json(run_dir / VERDICT, verdict_for(config, table, records, report, manifest))
 
 
 def _notes(config: EvalConfig, records: Sequence[QuestionRecord]) -> dict[str, dict[str, str]]:
@@ -455,25 +455,16 @@ def _notes(config: EvalConfig, records: Sequence[QuestionRecord]) -> dict[str, d
     return notes
 
 
-def verdict_for(config: EvalConfig, table) -> Any:
-    """advise(profile, measurements of this run): where the profile leaves latency, cost or hallucination to
-    data, the verdict is derived from what was measured here."""
-    from ragft.advise import Measurements, advise
-    from ragft.advise.measurements import SystemMeasurement
+def verdict_for(config: EvalConfig, table, records: Sequence[QuestionRecord], cost: Any,
+                manifest: RunManifest) -> Any:
+    """The measured verdict (ragft.evaluate.decision) for the config's profile, the framework's beside it."""
+    from ragft.evaluate.decision import Evidence, decide
 
-    rows = {row.key: row for row in table.rows}
-    systems = {}
-    for system in config.systems:
-        if system.kind in systems:
-            continue
-        p95 = rows["latency_p95"].values[system.name].value if "latency_p95" in rows else None
-        cost = rows["cost_per_1k"].values[system.name].value if "cost_per_1k" in rows else None
-        rate = rows["hallucination_rate"].values[system.name].value if "hallucination_rate" in rows else None
-        systems[system.kind] = SystemMeasurement(
-            p95_latency_s=p95 if p95 else None, cost_per_query_usd=None if cost is None else cost / 1000,
-            hallucination_rate=rate)
-    measurements = Measurements(source=f"eval run {table.run_id}", systems=systems)
-    return advise(load_profile_or_example(config.profile), measurements)
+    evidence = Evidence(run_id=manifest.run_id, systems=config.systems, records=records, table=table,
+                        cost=cost.model_dump(mode="json") if hasattr(cost, "model_dump") else cost,
+                        measurements=manifest.measurements, resamples=config.bootstrap_resamples,
+                        confidence=config.confidence, seed=config.seed, named=config.contenders)
+    return decide(evidence, load_profile_or_example(config.profile))
 
 
 def load_profile_or_example(name: str | None):
