@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ragft.advise import Profile, advise
+from ragft.advise import Profile
 from ragft.costs.model import RetrievalSpec, SystemSpec, TrainingSpec, estimate
+from ragft.evaluate.decision import Evidence, decide
 from ragft.evaluate.records import (
     MetricValue,
     QuestionRecord,
@@ -65,7 +66,7 @@ def _record(system: SystemConfig, i: int, rng: np.random.Generator) -> QuestionR
         relevant_ids=[f"faq-{i}"], contexts=contexts,
         retrieval={"hit@1": float(rng.random() < 0.8), "recall@k": float(rng.random() < 0.9),
                    "mrr": float(rng.uniform(0.6, 1.0)), "ndcg@10": float(rng.uniform(0.6, 0.95))} if retrieves else {},
-        quality={"f1": f1, "rouge_l": float(np.clip(f1 + 0.05, 0, 1)), "exact_match": float(f1 > 0.9)},
+        quality={"token_f1": f1, "rouge_l": float(np.clip(f1 + 0.05, 0, 1)), "exact_match": float(f1 > 0.9)},
         hallucinated=bool(f1 < 0.3) if retrieves else None,
         unsupported_sentences=[answer] if f1 < 0.3 and retrieves else [],
         timings={"embed": 0.01 if retrieves else 0.0, "search": 0.02 if retrieves else 0.0, "total": total},
@@ -103,7 +104,7 @@ def _table(records: list[QuestionRecord], cost) -> RunTable:
                  winner="closed-book", winner_method="bootstrap of p95, 95%",
                  seed_claim={"rag": "3-4 seconds", "fine-tuning": "2-3 seconds"}),
         TableRow(key="accuracy", label="Answer F1", higher_is_better=True,
-                 values=spread("f1", lambda r: r.quality.get("f1"), method="token F1 vs reference"),
+                 values=spread("f1", lambda r: r.quality.get("token_f1"), method="token F1 vs reference"),
                  winner="tie", winner_method="paired bootstrap of differences, 95%",
                  seed_claim={"rag": "88-92 percent", "fine-tuning": "92-96 percent"}),
         TableRow(key="hallucination", label="Hallucination rate", higher_is_better=False,
@@ -127,13 +128,15 @@ def write_sample_run(folder: Path, run_id: str = "sample-run") -> Path:
         SystemSpec(name="hybrid", model="gpt-4o-mini", fine_tuned=True, prompt_tokens=120, output_tokens=60,
                    retrieval=retrieval, training=TrainingSpec(examples=2000, tokens_per_example=300)),
     ], volume_per_month=100_000)
-    verdict = advise(Profile(name="Docs assistant", knowledge_valid_months=12, latency_p95_s=4, knowledge="both",
-                             monthly_queries=100_000, hallucination_tolerance="zero-tolerance",
-                             validation_available=True, labeled_examples=2000))
+    profile = Profile(name="Docs assistant", knowledge_valid_months=12, latency_p95_s=4, knowledge="both",
+                      monthly_queries=100_000, hallucination_tolerance="zero-tolerance", validation_available=True,
+                      labeled_examples=2000)
     manifest = RunManifest(run_id=run_id, created_at="2026-11-25T14:00:00Z", bench="python-faq",
                            evalset_sha256="ab" * 32, corpus_sha256="cd" * 32, systems=SYSTEMS, seed=7,
                            versions={"ragft": "0.1.0", "python": "3.11"}, status="complete", seconds=42.0)
     table = _table(records, cost).model_copy(update={"run_id": run_id})
+    verdict = decide(Evidence(run_id=run_id, systems=SYSTEMS, records=records, table=table,
+                              cost=cost.model_dump(mode="json"), seed=7), profile)
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     (folder / "table.json").write_text(table.model_dump_json(indent=2), encoding="utf-8")
     (folder / "questions.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")

@@ -45,8 +45,23 @@ def test_planted_markup_in_questions_answers_and_context_is_shown_as_text(html_p
 def test_verdict_banner_and_five_question_trace_come_from_verdict_json(run, html_page):
     assert f'<div class="label">{escape(run.verdict.label)}</div>' in html_page
     trace = html_page.split('<table class="trace">')[1].split("</table>")[0]
-    assert [step.question for step in run.verdict.trace] == re.findall(r"<tr><td>(q\d)</td>", trace)
-    assert len(run.verdict.trace) == 5
+    framework = run.verdict.framework
+    assert [step.question for step in framework.trace] == re.findall(r"<tr><td>(q\d)</td>", trace)
+    assert len(framework.trace) == 5
+
+
+def test_the_banner_shows_the_measured_decision_beside_the_framework_s_verdict(run, html_page):
+    verdict = run.verdict
+    assert verdict.system == "hybrid" and verdict.basis == "quality" and verdict.agrees is False
+    banner = html_page.split('id="verdict">')[1].split("</section>")[0]
+    assert str(escape(verdict.reason)) in banner and "the measurements disagree" in banner
+    assert f"the framework says: {escape(verdict.framework.label)}" in banner
+    decision = html_page.split('<table class="decision">')[1].split("</table>")[0]
+    assert re.findall(r"<td><b>([^<]+)</b>", decision) == ["fine-tuned", "hybrid"]
+    assert '<span class="badge">chosen</span>' in decision.split("hybrid")[1]
+    references = html_page.split("Reference rows (not contenders)")[1].split("</ul>")[0]
+    assert "<b>rag</b> (rag): reference: the extractive answerer" in references
+    assert str(escape(verdict.deciding.text())) in html_page
 
 
 def test_measured_table_marks_only_the_recorded_winner_and_shows_ci_as_plus_minus(run, html_page):

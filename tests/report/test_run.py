@@ -46,3 +46,21 @@ def test_runs_are_listed_newest_first_and_ids_never_leave_the_folder(sample_run)
     for bad in ("..", "../sample-run", "/etc", ".hidden", "nope"):
         with pytest.raises(NotFoundError):
             run_path(runs_dir, bad)
+
+
+def test_a_verdict_json_from_before_the_measured_verdict_reads_as_the_framework_s_not_measured(sample_run, tmp_path):
+    old = copy_of(sample_run, tmp_path / "old")
+    framework = json.loads((sample_run / "verdict.json").read_text())["framework"]
+    (old / "verdict.json").write_text(json.dumps(framework))
+    verdict = load_run(old).verdict
+    assert (verdict.basis, verdict.agrees, verdict.label) == ("not-measured", None, framework["label"])
+    assert "ragft advise --run" in verdict.reason
+
+
+def test_a_verdict_json_of_the_wrong_shape_names_the_file_and_field(sample_run, tmp_path):
+    broken = copy_of(sample_run, tmp_path / "broken")
+    verdict = json.loads((sample_run / "verdict.json").read_text())
+    del verdict["framework"]["trace"]
+    (broken / "verdict.json").write_text(json.dumps(verdict))
+    with pytest.raises(InputError, match=r"verdict.json: field 'framework.trace': field required"):
+        load_run(broken)

@@ -40,10 +40,46 @@ def render_markdown(run: Run | ReportContent) -> str:
 
 
 def _verdict(c: ReportContent) -> list[str]:
-    v = c.run.verdict
-    if v is None:
+    d = c.run.verdict
+    if d is None:
         return ["## Verdict", "", "No verdict in this run (no verdict.json).", ""]
-    out = ["## Verdict", "", f"**{md_text(v.label)}**", "", *md_block(v.decision_quote), "",
+    agree = {None: "nothing measured to test it", True: "the measurements agree",
+             False: "the measurements disagree"}[d.agrees]
+    out = ["## Verdict, measured on this run", "", f"**{md_text(d.label)}**", "", md_text(d.reason), "",
+           f"The framework says: {md_text(d.framework.label)} (rule `{md_text(d.framework.decided_by)}`); "
+           f"{agree}. Decided by: {md_text(d.basis)}.", ""]
+    out += _decision(d)
+    return out + _framework(d.framework)
+
+
+def _decision(d) -> list[str]:
+    out = []
+    mark = {None: "—", True: "fits", False: "**fails**"}
+    if d.contenders:
+        out += ["### How the measurements decided", "",
+                f"Contenders: generator family {md_text(d.family)}; among those that fit the profile, "
+                f"{md_text(d.metric)} decides (paired bootstrap on the shared questions).", ""]
+        names = [check.name for check in d.contenders[0].checks]
+        out += _table(["Contender", "Architecture", md_text(d.metric), *names, "Fits"], [
+            [md_text(x.system) + (" (chosen)" if x.system == d.system else ""), x.architecture,
+             "—" if x.quality is None else f"{x.quality:.3f} (n={x.n})",
+             *[f"{mark[k.fits]}: {md_text(k.text)}" for k in x.checks], "yes" if x.feasible else "no"]
+            for x in d.contenders])
+    if d.comparisons:
+        out += [f"### Paired differences in {md_text(d.metric)}", "",
+                *[f"- {md_text(p.text())}: " + ("tie" if p.better == "tie" else f"{md_text(p.better)} better")
+                  for p in d.comparisons],
+                ""]
+    if d.flips:
+        out += ["### What would flip it", "", *[f"- {md_text(text)}" for text in d.flips], ""]
+    if d.references:
+        out += ["### Reference rows (not contenders)", "",
+                *[f"- **{md_text(r.system)}** ({md_text(r.kind)}): {md_text(r.why)}" for r in d.references], ""]
+    return out
+
+
+def _framework(v) -> list[str]:
+    out = [f"## What the framework says: {md_text(v.label)}", "", *md_block(v.decision_quote), "",
            f"Decided by rule `{md_text(v.decided_by)}`" + (f", stopped at {v.stopped_at}" if v.stopped_at else "")
            + ".", "", "### The five questions", ""]
     out += _table(["Q", "Question", "Answer", "Source", "Rule (the seed's words)", "Consequence"],

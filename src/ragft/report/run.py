@@ -24,7 +24,7 @@ class Run:
     table: RunTable
     questions: list[QuestionRecord]
     cost: object | None          # ragft.costs.CostReport
-    verdict: object | None       # ragft.advise.Verdict
+    verdict: object | None       # ragft.evaluate.decision.MeasuredVerdict (the framework's verdict inside)
 
     @property
     def run_id(self) -> str:
@@ -37,7 +37,6 @@ def is_run_folder(path: Path) -> bool:
 
 def load_run(path: str | Path) -> Run:
     """Read and validate a run folder (manifest.json, table.json, questions.jsonl, cost.json, verdict.json)."""
-    from ragft.advise.verdict import Verdict
     from ragft.costs.model import CostReport
 
     path = Path(path)
@@ -52,7 +51,7 @@ def load_run(path: str | Path) -> Run:
         table=_model(path / "table.json", RunTable),
         questions=_questions(path / "questions.jsonl"),
         cost=_model(path / "cost.json", CostReport) if _priced(path / "cost.json") else None,
-        verdict=_model(path / "verdict.json", Verdict) if (path / "verdict.json").is_file() else None,
+        verdict=_verdict(path / "verdict.json") if (path / "verdict.json").is_file() else None,
     )
 
 
@@ -71,6 +70,22 @@ def _model(path: Path, model: type[M]) -> M:
         return model.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as error:
         raise InputError(f"{path}: {_first_problem(error)}; the file does not match {model.__name__}") from None
+
+
+def _verdict(path: Path):
+    """The measured verdict; a verdict.json from before it (the framework's alone) reads as not measured."""
+    from ragft.evaluate.decision import MeasuredVerdict, verdict_from_json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise InputError(f"{path}: not a JSON object; the file does not match MeasuredVerdict")
+        return verdict_from_json(data)
+    except ValueError as error:
+        if isinstance(error, ValidationError):
+            raise InputError(f"{path}: {_first_problem(error)}; the file does not match "
+                             f"{MeasuredVerdict.__name__}") from None
+        raise InputError(f"{path}: not valid JSON; the file does not match {MeasuredVerdict.__name__}") from None
 
 
 def _questions(path: Path) -> list[QuestionRecord]:
