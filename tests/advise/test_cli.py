@@ -114,3 +114,45 @@ def test_prompts_ask_each_answer_reask_bad_ones_and_leave_blanks_to_data(monkeyp
     assert payload["profile"]["labeled_examples"] == 800
     assert payload["verdict"]["architecture"] == "fine-tuning"
     assert "cost_ceiling_usd" in payload["verdict"]["left_to_data"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from report.sample_run import write_sample_run
+
+    return write_sample_run(tmp_path_factory.mktemp("runs") / "sample-run")
+
+
+def test_advise_run_re_derives_the_run_s_measured_verdict(capsys, run_dir):
+    code, out, err = run_cli(capsys, "advise", "--run", str(run_dir), "--json")
+    assert (code, err) == (0, "")
+    verdict = json.loads(out)
+    written = json.loads((run_dir / "verdict.json").read_text())
+    assert (verdict["system"], verdict["basis"]) == ("hybrid", "quality")
+    assert verdict["framework"]["architecture"] == "rag" and verdict["agrees"] is False
+    assert {c["system"] for c in verdict["contenders"]} == {c["system"] for c in written["contenders"]}
+    assert verdict["deciding"]["low"] > 0
+
+
+def test_advise_run_with_another_profile_decides_again_without_re_measuring(capsys, run_dir):
+    _, out, _ = run_cli(capsys, "advise", "--run", str(run_dir), "--latency-p95", "2.5", "--json")
+    verdict = json.loads(out)
+    assert (verdict["architecture"], verdict["basis"]) == ("fine-tuning", "only-feasible")
+    hybrid = next(c for c in verdict["contenders"] if c["system"] == "hybrid")
+    assert not hybrid["feasible"] and "over the 2.5 s budget by" in hybrid["checks"][0]["text"]
+    assert any(flip.startswith("hybrid has the higher answer F1") for flip in verdict["flips"])
+
+
+def test_advise_run_prints_the_decision_the_framework_and_the_contenders(capsys, run_dir):
+    code, out, _ = run_cli(capsys, "advise", "--run", str(run_dir), "--example", "python-docs-assistant")
+    assert code == 0
+    assert "verdict, measured" in out and "the framework says: RAG" in out
+    assert "contenders (generator family local)" in out and "reference: the extractive answerer" in out
+
+
+def test_advise_run_names_contenders_and_refuses_a_reference_row_in_one_line(capsys, run_dir):
+    _, out, _ = run_cli(capsys, "advise", "--run", str(run_dir), "--contenders", "rag,fine-tuned", "--json")
+    verdict = json.loads(out)
+    assert verdict["family"] == "named" and [c["system"] for c in verdict["contenders"]] == ["rag", "fine-tuned"]
+    code, _, err = run_cli(capsys, "advise", "--run", str(run_dir), "--contenders", "closed-book")
+    assert code == 1 and err.count("\n") == 1 and "closed-book is closed-book, a reference row" in err

@@ -41,6 +41,14 @@ def register(app: typer.Typer) -> None:
         measurements: Optional[Path] = typer.Option(
             None, "--measurements", metavar="FILE", help="Measured numbers per system (\\[rag], \\[fine-tuned], \\[hybrid] tables)."
         ),
+        run: Optional[Path] = typer.Option(
+            None, "--run", metavar="RUN_DIR", help="Decide from a finished eval run's measurements (its profile "
+            "unless --profile, --example or flags give another)."
+        ),
+        contenders: Optional[str] = typer.Option(
+            None, "--contenders", metavar="LIST", help="With --run: the systems you could ship (default: the "
+            "RAG, fine-tuned and hybrid systems of one generator family)."
+        ),
         json_out: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
         knowledge_valid_months: Optional[str] = typer.Option(
             None, "--knowledge-valid-months", metavar="MONTHS", help="Months the knowledge stays valid."
@@ -81,6 +89,10 @@ def register(app: typer.Typer) -> None:
                   hallucination_tolerance, validation, expert_review, labeled_examples, domain_terminology,
                   style_consistency, two_systems]
         flags = {field: value for field, value in zip(FLAGS, values) if value is not None}
+        if run is not None:
+            return _from_run(run, profile, example, flags, rules, measurements, contenders, json_out)
+        if contenders is not None:
+            raise InputError("--contenders needs --run RUN_DIR (the systems of that run you could ship)")
         chosen = _profile(profile, example, flags)
         _run(chosen, rules, measurements, json_out)
 
@@ -140,6 +152,52 @@ def _run(profile, rules_path: Path | None, measurements_path: Path | None, json_
 
         return print_json({"profile": profile, "verdict": verdict})
     _show(profile, verdict)
+
+
+def _from_run(run_dir: Path, path: Path | None, example: str | None, flags: dict[str, Any], rules_path: Path | None,
+              measurements: Path | None, contenders: str | None, json_out: bool) -> None:
+    from ragft.advise.rules import load_rules
+    from ragft.evaluate.decision import verdict_of_run
+
+    if measurements is not None:
+        raise InputError("give --run RUN_DIR or --measurements FILE, not both: the run holds its measurements")
+    profile = _profile(path, example, flags) if (path or example or flags) else None
+    named = [name.strip() for name in contenders.split(",") if name.strip()] if contenders else None
+    verdict = verdict_of_run(run_dir, profile, load_rules(rules_path), named)
+    if json_out:
+        from ragft.cli.output import print_json
+
+        return print_json(verdict)
+    show_decision(verdict)
+
+
+def show_decision(verdict) -> None:
+    """The measured verdict: decision and reason, the framework beside it, contenders, what would flip it."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from ragft.cli.output import console
+
+    agree = {None: "nothing measured to test it", True: "the measurements agree",
+             False: "the measurements disagree"}[verdict.agrees]
+    framework = verdict.framework
+    console.print(Panel(f"[bold]{verdict.label}[/]\n{verdict.reason}\n[dim]the framework says: {framework.label} "
+                        f"(rule {framework.decided_by}); {agree}; decided by: {verdict.basis}[/]",
+                        title="verdict, measured"))
+    if verdict.contenders:
+        grid = Table("contender", "architecture", verdict.metric,
+                     *[check.name for check in verdict.contenders[0].checks], "fits",
+                     title=f"contenders (generator family {verdict.family})", title_justify="left", show_lines=True)
+        mark = {None: "[yellow]-[/]", True: "[green]fits[/]", False: "[red]fails[/]"}
+        for c in verdict.contenders:
+            grid.add_row(c.system + (" [bold](chosen)[/]" if c.system == verdict.system else ""), c.architecture,
+                         "-" if c.quality is None else f"{c.quality:.3f} (n={c.n})",
+                         *[f"{mark[k.fits]} {k.text}" for k in c.checks], _MARK[c.feasible])
+        console.print(grid)
+    for text in verdict.flips:
+        console.print(f"[cyan]would flip:[/] {text}")
+    for reference in verdict.references:
+        console.print(f"[dim]{reference.system} ({reference.kind}): {reference.why}[/]")
 
 
 def _print_examples(json_out: bool) -> None:

@@ -170,7 +170,10 @@ def _print_run(result, json_out: bool, all_rows: bool = False) -> None:
                            "verdict": result.verdict, "cost": _cost_summary(result.cost)})
     _print_table(result.table, all_rows)
     if result.verdict:
-        console.print(f"verdict (advise, measured where left to data): [bold]{result.verdict['label']}[/bold]")
+        from ragft.cli.advise import show_decision
+        from ragft.evaluate.decision import verdict_from_json
+
+        show_decision(verdict_from_json(result.verdict))
     console.print(f"run folder: {result.path}  (questions.jsonl, questions.csv, table.json, cost.json, verdict.json)")
 
 

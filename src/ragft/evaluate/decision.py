@@ -528,8 +528,6 @@ def _choose(feasible: list[Contender], contenders: list[Contender], comparisons:
             reason += f" Closest: {deciding.text()}."
     label = label_for(chosen.architecture, chosen.caching_and_streaming, chosen.safeguards)
     agrees = chosen.architecture == framework.architecture
-    reason += (f" The framework says {framework.architecture} (rule {framework.decided_by}): "
-               f"{'they agree' if agrees else 'they disagree'}.")
     flips = _flips(chosen, tied, contenders, comparisons, evidence, profile, metric)
     return MeasuredVerdict(architecture=chosen.architecture, system=chosen.system, label=label, basis=basis,
                            reason=reason, agrees=agrees, deciding=deciding, flips=flips,
@@ -625,3 +623,16 @@ def verdict_from_json(data: dict[str, Any]) -> MeasuredVerdict:
                                   "verdict only; re-derive with `ragft advise --run RUN_DIR`.",
                            caveats=list(framework.caveats), rules_source=framework.rules_source,
                            measurements_source=framework.measurements_source)
+
+
+def verdict_of_run(path, profile: Profile | None = None, rules: Rules | None = None,
+                   contenders: Sequence[str] | None = None) -> MeasuredVerdict:
+    """Re-derive a finished run's measured verdict, for its own profile or another (no re-measuring)."""
+    from ragft.evaluate.runner import load_profile_or_example
+    from ragft.evaluate.runs import load_run
+
+    run = load_run(path)
+    evidence = evidence_of(run, contenders)
+    if profile is None:
+        profile = load_profile_or_example(run.manifest.config.get("profile"))
+    return decide(evidence, profile, rules)
