@@ -94,11 +94,21 @@ def test_the_run_folder_can_be_re_run_and_read_by_other_tools(excerpt_run):
     assert len(rows) == len(excerpt_run.records) == 24 and "quality.token_f1" in rows[0]
 
 
-def test_the_verdict_is_advise_re_derived_from_the_measurements(excerpt_run):
+def test_extractive_rag_is_a_reference_row_so_the_framework_s_verdict_stands_unmeasured(excerpt_run):
     verdict = excerpt_run.verdict
-    assert verdict["measurements_source"] == f"eval run {excerpt_run.run_id}"
-    q5 = next(step for step in verdict["trace"] if step["question"] == "q5")
-    assert q5["source"] in ("measured", "profile+measured")
+    assert verdict["basis"] == "not-measured" and verdict["architecture"] == verdict["framework"]["architecture"]
+    assert {r["system"] for r in verdict["references"]} == {"closed-book", "rag"}
+    assert verdict["measurements_source"] is None
+
+
+def test_named_as_a_product_extractive_rag_contends_and_feeds_the_framework(excerpt_run):
+    from ragft.evaluate.decision import verdict_of_run
+
+    verdict = verdict_of_run(excerpt_run.path, contenders=["rag"])
+    assert (verdict.system, verdict.basis) == ("rag", "only-feasible")
+    assert verdict.framework.measurements_source == f"eval run {excerpt_run.run_id}"
+    q2 = next(step for step in verdict.framework.trace if step.question == "q2")
+    assert q2.source == "measured"
 
 
 def test_comparing_a_run_with_itself_finds_no_differences(excerpt_run):

@@ -140,6 +140,7 @@ def test_cli_runs_compares_shows_and_lists(tmp_path, capsys):
     assert code == 0 and {row["system"] for row in json.loads(out)["rows"]} == {"closed-book"}
     code, out, _ = cli("eval", "show", str(tmp_path / "runs" / "one"))
     assert code == 0 and "Hallucination rate" in out and "seed says" in out
+    assert "verdict, measured" in out and "nothing measured to test it" in out and "reference: the generator" in out
     code, out, _ = cli("eval", "list", "--runs-dir", str(tmp_path / "runs"), "--json")
     assert [row["status"] for row in json.loads(out)] == ["complete", "complete"]
     code, _, err = cli("eval", "compare", str(tmp_path / "runs" / "one"), str(tmp_path / "nope"))
