@@ -95,7 +95,8 @@ def test_an_infeasible_budget_names_the_failing_constraint_and_its_margin():
     verdict = decide(evidence(measured), profile(cost_ceiling_usd=0.01, monthly_queries=10_000))
     assert verdict.architecture is None and verdict.basis == "infeasible" and verdict.system is None
     assert "rag-gemma: $0.03/query at 10,000 queries/month, over the $0.01 ceiling by $0.02 (3x)" in verdict.reason
-    assert verdict.label == "No measured system fits the profile"
+    assert verdict.label == "No measured system fits the profile" and verdict.agrees is False
+    assert "fine-tuned would fit with a cost ceiling of $0.02/query (no volume helps" in verdict.flips[-1]
     assert all(c.feasible is False for c in verdict.contenders)
 
 
@@ -177,3 +178,14 @@ def test_paired_difference_counts_failed_answers_as_wrong_and_estimates_the_ques
     spread = np.std([x.quality["token_f1"] - y.quality["token_f1"] for x, y in zip(a, b)], ddof=1)
     assert diff.n_needed == questions_needed(diff.difference, spread, 0.95)
     assert questions_needed(0.1, 0.3, 0.95) == 35 and questions_needed(0.0, 0.3, 0.95) is None
+
+
+def test_a_config_naming_an_unknown_or_reference_contender_is_refused_before_the_run():
+    from ragft.evaluate.config import config_from_mapping
+
+    base = {"bench": "python-faq", "systems": "closed-book,rag"}
+    assert config_from_mapping({**base, "contenders": ["rag"]}).contenders == ["rag"]
+    with pytest.raises(InputError, match="config: contenders: no system named hybrid"):
+        config_from_mapping({**base, "contenders": ["hybrid"]})
+    with pytest.raises(InputError, match="closed-book is closed-book, a reference row"):
+        config_from_mapping({**base, "contenders": ["closed-book"]})

@@ -185,7 +185,7 @@ def show_decision(verdict) -> None:
                         f"(rule {framework.decided_by}); {agree}; decided by: {verdict.basis}[/]",
                         title="verdict, measured"))
     if verdict.contenders:
-        grid = Table("contender", "architecture", verdict.metric,
+        grid = Table("contender", "architecture", verdict.metric_name,
                      *[check.name for check in verdict.contenders[0].checks], "fits",
                      title=f"contenders (generator family {verdict.family})", title_justify="left", show_lines=True)
         mark = {None: "[yellow]-[/]", True: "[green]fits[/]", False: "[red]fails[/]"}

@@ -100,6 +100,13 @@ def _inconsistency(config: EvalConfig) -> str | None:
     names = [s.name for s in config.systems]
     if len(set(names)) != len(names):
         return f"system names must be unique, got {', '.join(names)}"
+    if config.contenders:
+        from ragft.evaluate.decision import split_systems
+
+        try:
+            split_systems(config.systems, config.contenders)
+        except InputError as error:
+            return str(error)
     if any("api_key" in options for options in [config.judge_options, *(s.generator_options for s in config.systems)]):
         return "api_key: keys are not taken from configs (they are saved in run folders); set the provider's variable"
     return None

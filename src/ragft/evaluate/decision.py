@@ -110,6 +110,10 @@ class MeasuredVerdict(_Model):
     rules_source: str = ""
     framework: Verdict
 
+    @property
+    def metric_name(self) -> str:
+        return METRIC_LABELS.get(self.metric, self.metric)
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -466,9 +470,10 @@ def _infeasible(contenders: list[Contender], evidence: Evidence, profile: Profil
         lines.append(f"{c.system}: " + "; ".join(failing))
     flips = [flip for c in contenders for flip in _fixes(c, evidence, profile)]
     framework = common["framework"]
+    tested = any(c.architecture == framework.architecture for c in contenders)
     return MeasuredVerdict(architecture=None, system=None, label="No measured system fits the profile",
                            basis="infeasible", reason="Every contender fails a constraint. " + " | ".join(lines),
-                           agrees=False, flips=flips, caveats=list(framework.caveats), **common)
+                           agrees=False if tested else None, flips=flips, caveats=list(framework.caveats), **common)
 
 
 def _cheapest(contenders: Sequence[Contender]) -> Contender:
@@ -582,9 +587,9 @@ def _fix_texts(contender: Contender, evidence: Evidence, profile: Profile) -> li
             if volume is not None and terms[1] > 0:
                 fixes.append(f"above {volume:,.0f} queries/month (cost ceiling {_usd(check.limit)})")
             elif check.measured is not None:
-                fixes.append(f"with a cost ceiling of {_usd(check.measured)}/query (at any volume: the per-query "
-                             "cost alone is over the ceiling)" if terms and terms[0] >= check.limit
-                             else f"with a cost ceiling of {_usd(check.measured)}/query")
+                fixes.append(f"with a cost ceiling of {_usd(check.measured)}/query" + (
+                    f" (no volume helps: the per-query cost alone, {_usd(terms[0])}, is over the ceiling)"
+                    if terms and terms[0] >= check.limit else ""))
         elif check.name == "latency" and check.measured is not None:
             fixes.append(f"with a latency budget of {_seconds(check.measured)}")
         elif check.name == "hallucination" and check.measured is not None and check.limit is not None \

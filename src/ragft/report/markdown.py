@@ -58,15 +58,15 @@ def _decision(d) -> list[str]:
     if d.contenders:
         out += ["### How the measurements decided", "",
                 f"Contenders: generator family {md_text(d.family)}; among those that fit the profile, "
-                f"{md_text(d.metric)} decides (paired bootstrap on the shared questions).", ""]
+                f"{md_text(d.metric_name)} decides (paired bootstrap on the shared questions).", ""]
         names = [check.name for check in d.contenders[0].checks]
-        out += _table(["Contender", "Architecture", md_text(d.metric), *names, "Fits"], [
+        out += _table(["Contender", "Architecture", md_text(d.metric_name), *names, "Fits"], [
             [md_text(x.system) + (" (chosen)" if x.system == d.system else ""), x.architecture,
              "—" if x.quality is None else f"{x.quality:.3f} (n={x.n})",
              *[f"{mark[k.fits]}: {md_text(k.text)}" for k in x.checks], "yes" if x.feasible else "no"]
             for x in d.contenders])
     if d.comparisons:
-        out += [f"### Paired differences in {md_text(d.metric)}", "",
+        out += [f"### Paired differences in {md_text(d.metric_name)}", "",
                 *[f"- {md_text(p.text())}: " + ("tie" if p.better == "tie" else f"{md_text(p.better)} better")
                   for p in d.comparisons],
                 ""]
