@@ -621,13 +621,10 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
 
 def _registry_name(embedder) -> str:
     """The registry name of an Embedder instance: the part of its name before ':' when registered."""
-    from ragft.rag.embedders.base import EMBEDDERS, _BACKENDS
-    import importlib
+    from ragft.rag.embedders.base import EMBEDDERS
 
-    for module in _BACKENDS:
-        importlib.import_module(module)
     head = embedder.name.split(":", 1)[0]
-    return head if head in EMBEDDERS.names() else embedder.name
+    return head if head in EMBEDDERS else embedder.name
 
 
 def _with_embedding_cache(embedder, path: Path):

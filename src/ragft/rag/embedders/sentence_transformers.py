@@ -8,7 +8,6 @@ from typing import Sequence
 import numpy as np
 
 from ragft.errors import InputError, MissingDependencyError, NotFoundError, RagftError
-from ragft.rag.embedders.base import EMBEDDERS
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -48,7 +47,6 @@ class SentenceTransformersEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-@EMBEDDERS.register("sentence-transformers")
 def create_sentence_transformers(model: str | Path | None = None, batch_size: int = 32, device: str = "cpu"):
     try:
         from sentence_transformers import SentenceTransformer

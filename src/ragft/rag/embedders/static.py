@@ -15,7 +15,7 @@ import numpy as np
 
 from ragft.errors import InputError
 from ragft.files import cache_dir as default_cache_dir
-from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
+from ragft.rag.embedders.base import l2_normalise
 from ragft.rag.embedders.bert import Bert
 from ragft.rag.embedders.bundled import MODEL_ID, BundledModel, bundled_tokenizer, load_bundled_minilm
 
@@ -107,7 +107,6 @@ class StaticEmbedder:
         return l2_normalise(np.asarray(counts @ self.table, dtype=np.float32))
 
 
-@EMBEDDERS.register("static")
 def create_static(
     table: str = "distilled", weighting: str = "sif", cache_dir: str | Path | None = None, progress=None
 ) -> StaticEmbedder:
