@@ -1,13 +1,13 @@
 """`sentence-transformers`: any local sentence-transformers model folder, if that package is installed."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ragft.errors import InputError, MissingDependencyError, NotFoundError, RagftError
+from ragft.files import sha256_file
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -25,11 +25,7 @@ def weights_sha256(folder: Path) -> str:
     for name in WEIGHT_FILES:
         path = folder / name
         if path.is_file():
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            return digest.hexdigest()
+            return sha256_file(path)
     raise NotFoundError(f"{folder}: no {' or '.join(WEIGHT_FILES)}; pass model=PATH of a sentence-transformers folder")
 
 
