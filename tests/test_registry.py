@@ -81,18 +81,20 @@ def test_a_built_in_backend_is_imported_on_first_use_only(tmp_path, monkeypatch)
         sys.modules.pop("lazy_widget_backend", None)
 
 
-def test_entry_points_of_the_group_are_found_and_loaded_lazily(tmp_path, monkeypatch):
+def test_entry_points_of_the_group_are_found_and_loaded_lazily_after_the_built_ins(tmp_path, monkeypatch):
     write_module(tmp_path, "widget_plugin", """
         class Gadget:
             def __init__(self, colour="red"):
                 self.colour = colour
     """)
-    write_entry_points(tmp_path, "widget-plugin", "ragft.test-widgets", {"gadget": "widget_plugin:Gadget"})
+    write_entry_points(tmp_path, "widget-plugin", "ragft.test-widgets",
+                       {"gadget": "widget_plugin:Gadget", "round": "widget_plugin:Gadget"})
     monkeypatch.syspath_prepend(str(tmp_path))
     registry = Registry("widget", builtins={"round": "builtins:round"}, group="ragft.test-widgets")
     try:
         assert registry.names() == ["gadget", "round"] and "widget_plugin" not in sys.modules
         assert registry.create("gadget", colour="blue").colour == "blue"
+        assert registry.create("round", number=2.6) == 3          # a built-in wins over a plugin of that name
         assert Registry("widget", group="ragft.other-group").names() == []
     finally:
         sys.modules.pop("widget_plugin", None)

@@ -13,10 +13,12 @@ import difflib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from importlib.metadata import EntryPoint, entry_points
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ragft.errors import InputError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 T = TypeVar("T")
 
@@ -96,6 +98,8 @@ class Registry(Generic[T]):
 
     def _entry_points(self) -> dict[str, EntryPoint]:
         if self._plugins is None:
+            from importlib.metadata import entry_points
+
             found = entry_points(group=self.group) if self.group else ()
             self._plugins = {point.name: point for point in found}
         return self._plugins
