@@ -35,7 +35,12 @@ class InterruptOnce(ExtractiveGenerator):
         return super().generate(request)
 
 
-GENERATORS.register("interrupt-once")(InterruptOnce)
+@pytest.fixture(autouse=True)
+def generators():
+    """The generators these tests name (classes below), registered for each test only."""
+    with GENERATORS.registered("interrupt-once", InterruptOnce), GENERATORS.registered("fixed", FixedAnswer), \
+            GENERATORS.registered("recording-seeds", RecordingSeeds):
+        yield
 
 
 def _config(tmp_path, **extra):
@@ -173,9 +178,6 @@ class FixedAnswer:
         yield self.text
 
 
-GENERATORS.register("fixed")(FixedAnswer)
-
-
 def test_a_judge_adds_its_own_hallucination_row_and_its_prompt_is_recorded(tmp_path):
     config = _config(tmp_path, limit=4, judge="fixed", judge_options={"text": "UNSUPPORTED"},
                      systems=[{"name": "closed-book", "kind": "closed-book", "generator": "fixed"}])
@@ -208,9 +210,6 @@ class RecordingSeeds(ExtractiveGenerator):
     def generate(self, request):
         RecordingSeeds.seeds.append(request.seed)
         return super().generate(request)
-
-
-GENERATORS.register("recording-seeds")(RecordingSeeds)
 
 
 def test_resuming_after_the_corpus_changed_is_refused(tmp_path):

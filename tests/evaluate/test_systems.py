@@ -23,7 +23,10 @@ class Recording(ExtractiveGenerator):
         return super().generate(request)
 
 
-GENERATORS.register("recording")(Recording)
+@pytest.fixture(autouse=True)
+def recording_generator():
+    with GENERATORS.registered("recording", Recording):
+        yield
 
 ITEM = EvalItem(id="q1", question="How do I add an item to the end of a list?",
                 reference_answer="Use append to add an item to the end of a list.", relevant_ids=["lists.md"])

@@ -59,7 +59,7 @@ def test_validate_reports_a_broken_line_with_file_and_line(capsys, tmp_path):
     bad.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "x",\n')
     code, out, err = run(capsys, "finetune", "validate", str(bad), "--model", "gpt-4.1-mini")
     assert code == 1
-    assert err.splitlines()[0].startswith(f"{bad}:2: error: broken JSON")
+    assert err.splitlines()[0].startswith(f"{bad}:2: error: not valid JSON")
     assert err.splitlines()[-1] == f"error: {bad}: 1 problem(s) found (listed above); fix them and re-run"
 
 

@@ -42,7 +42,7 @@ def test_broken_line_is_one_error_naming_file_and_line(tmp_path):
     with pytest.raises(InputError) as caught:
         load_jsonl(path)
     message = str(caught.value)
-    assert f"{path}:2" in message and "broken JSON" in message and "\n" not in message
+    assert f"{path}:2" in message and "not valid JSON" in message and "\n" not in message
 
 
 def test_schema_and_empty_field_problems_are_each_reported_with_their_line(tmp_path):

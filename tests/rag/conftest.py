@@ -4,10 +4,15 @@ from __future__ import annotations
 import pytest
 
 from ragft.rag.embedders.base import EMBEDDERS
-from support import HashingEmbedder, run_cli
+from ragft.testing import HashingEmbedder
+from support import run_cli
 
 
-EMBEDDERS.register("test-hashing")(HashingEmbedder)
+@pytest.fixture(autouse=True)
+def hashing_embedder():
+    """`--embedder test-hashing` for every rag test, removed from the registry afterwards."""
+    with EMBEDDERS.registered("test-hashing", HashingEmbedder):
+        yield
 
 TOPICS = {
     "lists": "Python lists are mutable sequences. Append adds an item to the end of a list.",

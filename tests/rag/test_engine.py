@@ -11,6 +11,7 @@ from ragft.rag.bm25 import BM25Index
 from ragft.rag.document import Document
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.rag.engine import BM25_FILE, Index, _bm25_stamp
+from ragft.testing import HashingEmbedder
 
 
 def open_index(path, **options):
@@ -120,18 +121,16 @@ def test_index_built_with_another_embedder_is_refused(tmp_path, corpus):
                                 "rebuild with --rebuild or use --embedder test-hashing")
 
 
-class WiderHashing(EMBEDDERS._factories["test-hashing"]):
+class WiderHashing(HashingEmbedder):
     name = "test-hashing-wide:v1"
     dim = 96
-
-
-EMBEDDERS.register("test-hashing-wide")(WiderHashing)
 
 
 def test_rebuild_lets_an_index_change_embedder(tmp_path, corpus):
     with open_index(tmp_path / "index") as index:
         index.sync([corpus], progress=False)
-    with Index.open(tmp_path / "index", embedder="test-hashing-wide", rebuild=True) as index:
+    with EMBEDDERS.registered("test-hashing-wide", WiderHashing), \
+            Index.open(tmp_path / "index", embedder="test-hashing-wide", rebuild=True) as index:
         assert index.store.count() == 0
         index.sync([corpus], progress=False)
         assert index.stats()["dim"] == 96 and top_doc(index, "virtual environment packages") == "venv.md"

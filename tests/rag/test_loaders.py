@@ -196,7 +196,7 @@ def test_jsonl_records_become_documents_with_ids_titles_and_metadata(tmp_path):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ('{"text": "ok"}\n{"text": "broken"\n', r"bad\.jsonl:2: invalid JSON"),
+        ('{"text": "ok"}\n{"text": "broken"\n', r"bad\.jsonl:2: not valid JSON"),
         ('{"text": "ok"}\n["a list"]\n', r"bad\.jsonl:2: expected a JSON object"),
         ('{"title": "no text"}\n', r"bad\.jsonl:1: record needs a non-empty 'text'"),
         ('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', r"bad\.jsonl:2: duplicate id 'a' \(first on line 1\)"),

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from ragft.rag.document import Document
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.server.app import create_app
-from support import HashingEmbedder
+from ragft.testing import HashingEmbedder
 from report.sample_run import IMG, SCRIPT, write_sample_run
 
 
@@ -17,7 +17,11 @@ class ServerHashingEmbedder(HashingEmbedder):
     name = "test-server-hashing:v1"
 
 
-EMBEDDERS.register("test-server-hashing")(ServerHashingEmbedder)
+@pytest.fixture(scope="session", autouse=True)
+def server_embedder():
+    """The index and the app (session fixtures) both look the embedder up by name."""
+    with EMBEDDERS.registered("test-server-hashing", ServerHashingEmbedder):
+        yield
 
 LOCAL = "http://127.0.0.1"          # without a token the app serves loopback Host names only
 

@@ -1,24 +1,16 @@
 """Monthly cost against volume as a chart (PNG and SVG), drawn with matplotlib's Agg backend on demand."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ragft.costs.model import CostReport
 from ragft.errors import InputError
+from ragft.files import atomic_path
 
 
 def _save_atomic(figure, path: Path) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(handle)
-    try:
+    with atomic_path(path, suffix=path.suffix) as temp:
         figure.savefig(temp, format=path.suffix[1:], dpi=120)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 def write_cost_chart(report: CostReport, directory: str | Path, stem: str = "monthly-cost") -> list[Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Callable
 from pydantic import BaseModel
 
 from ragft.errors import InputError, NotFoundError
+from ragft.jsonl import objects
 
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 # OpenAI's cookbook counts 3 tokens of framing per chat message and 3 to prime the reply.
@@ -108,18 +108,7 @@ class TrainingSetSize(BaseModel):
 
 
 def _jsonl(path: Path) -> list[tuple[int, dict]]:
-    records = []
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{number}: each line must be a JSON object")
-        records.append((number, record))
-    return records
+    return list(objects(_read_text(path), path))
 
 
 def _read_text(path: Path) -> str:

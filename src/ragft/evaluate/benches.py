@@ -6,7 +6,6 @@ relevant_ids are corpus-relative paths, cached under ~/.cache/ragft/benches/<nam
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ from ragft.evaluate.faq import (
     reference_answer,
     rst_to_markdown,
 )
-from ragft.files import cache_dir, sha256_file, write_atomic
+from ragft.files import cache_dir, sha256_file, swap_in, tree_sha256, write_atomic
 
 PARSER_VERSION = 1
 DEFAULT_DISTRACTORS = 300
@@ -208,7 +207,7 @@ def load_bench(name: str, cache_dir: Path | str | None = None, source_dir: Path 
         origin = "apt-get download"
     inputs = spec.inputs(tree, distractors)
     source = BenchSource(spec.package, _package_version(spec, tree, deb), sha256_file(deb) if deb else None,
-                         deb.name if deb else None, _tree_sha256(tree, inputs), origin)
+                         deb.name if deb else None, tree_sha256(tree, inputs), origin)
     key = {"parser_version": PARSER_VERSION, "distractors": distractors,
            "distractor_chars": DISTRACTOR_CHARS, "tree_sha256": source.tree_sha256}
     built = bench_dir / "build"
@@ -239,20 +238,9 @@ def _build(spec: BenchSpec, tree: Path, inputs: list[Path], distractors: int, be
         manifest = {"bench": spec.name, "key": key, "source": asdict(source), "questions": len(items),
                     "documents": len(docs), "distractor_documents": sum(d.doc_id not in gold for d in docs)}
         write_atomic(staging / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-        _swap_in(staging, bench_dir / "build")
+        swap_in(staging, bench_dir / "build")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace target by staging with renames only, so a reader never sees a half-written bench."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".old-{os.getpid()}-{target.name}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_manifest(built: Path) -> dict:
@@ -305,9 +293,7 @@ def _fetch(spec: BenchSpec, bench_dir: Path) -> tuple[Path, Path | None]:
         (staging / "download").mkdir()
         os.replace(deb, staging / "download" / deb.name)
         for part in ("download", "extracted"):
-            if (bench_dir / part).exists():
-                shutil.rmtree(bench_dir / part)
-            os.replace(staging / part, bench_dir / part)
+            swap_in(staging / part, bench_dir / part)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return _fetch(spec, bench_dir)
@@ -349,9 +335,3 @@ def _package_version(spec: BenchSpec, tree: Path, deb: Path | None) -> str:
     return "unknown"
 
 
-def _tree_sha256(tree: Path, inputs: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in inputs:
-        digest.update(path.relative_to(tree).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()

@@ -2,7 +2,6 @@
 from a corpus that is already shaped as questions and answers (FAQ headings, Q/A JSONL)."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -17,6 +16,7 @@ from ragft.evaluate.faq import (
     reference_answer,
 )
 from ragft.files import write_atomic
+from ragft.jsonl import parse_object, parse_value
 
 
 class EvalItem(BaseModel):
@@ -54,13 +54,7 @@ def load_evalset(path: Path | str) -> list[EvalItem]:
 
 
 def _parse_line(path: Path, number: int, line: str) -> EvalItem:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}); "
-                         "each line must be one JSON object") from None
-    if not isinstance(record, dict):
-        raise InputError(f"{path}:{number}: expected a JSON object with 'question' and 'reference_answer'")
+    record = parse_object(line, f"{path}:{number}")
     record.setdefault("id", f"q{number}")
     try:
         return EvalItem.model_validate(record)
@@ -129,10 +123,7 @@ def _items_from_jsonl(file: Path, doc_id: str, start: int) -> list[EvalItem]:
     for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{file}:{number}: not valid JSON ({error.msg}); each line must be one object") from None
+        record = parse_value(line, f"{file}:{number}")
         question = next((record[k] for k in _QUESTION_KEYS if isinstance(record, dict) and record.get(k)), None)
         answer = next((record[k] for k in _ANSWER_KEYS if isinstance(record, dict) and record.get(k)), None)
         if not isinstance(question, str) or not isinstance(answer, str):

@@ -4,7 +4,6 @@ the seed's table, a cost report and an advise verdict re-derived from the measur
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 import shutil
 import signal
@@ -27,6 +26,7 @@ from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CS
                                  write_json, write_records)
 from ragft.evaluate.systems import BuildContext, System, SystemAnswer, build_system
 from ragft.evaluate.table import Measured, TableSettings, build_table
+from ragft.files import corpus_sha256, staged_dir
 from ragft.secrets import redact
 
 RETRIEVING = ("rag", "hybrid")
@@ -125,7 +125,7 @@ def load_questions(config: EvalConfig) -> Questions:
             if not folder.exists():
                 raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
         questions = Questions(load_evalset(path), docs, str(path), _sha256_bytes(path.read_bytes()),
-                              _tree_sha256(docs), {"evalset": str(path.resolve())})
+                              corpus_sha256(docs), {"evalset": str(path.resolve())})
     items = questions.items
     if config.split != "all":
         from ragft.evaluate.splits import split
@@ -162,16 +162,6 @@ def _bench_questions(config: EvalConfig) -> Questions:
 
 def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _tree_sha256(folders: Sequence[Path]) -> str:
-    digest = hashlib.sha256()
-    for folder in folders:
-        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
-        for file in files:
-            digest.update(file.relative_to(folder.parent if folder.is_file() else folder).as_posix().encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()
 
 
 def _new_manifest(run_dir: Path, config: EvalConfig, questions: Questions) -> RunManifest:
@@ -254,10 +244,8 @@ def _corpus_snapshot(questions: Questions, run_dir: Path) -> list[Path]:
     for name, folder in zip(questions.bench_names, questions.corpus_dirs):
         target = run_dir / "corpus" / name
         if not target.is_dir():
-            staging = target.with_name(f".{name}.partial")
-            shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(folder, staging)
-            os.replace(staging, target)
+            with staged_dir(target) as staging:
+                shutil.copytree(folder, staging, dirs_exist_ok=True)
         copies.append(target)
     return copies
 

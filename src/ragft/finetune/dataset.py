@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 from ragft.costs.tokens import TOKENS_PER_MESSAGE, TOKENS_PER_REPLY, TokenCounter, counter_for
 from ragft.errors import InputError, NotFoundError
 from ragft.files import write_atomic
+from ragft.jsonl import BadLine, parse_object
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,9 @@ def read_jsonl(path: str | Path) -> tuple[list[Example], list[Issue]]:
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as error:
-                issues.append(Issue("error", where, f"broken JSON ({error.msg} at column {error.colno}); "
-                                                    "fix or delete the line"))
+                record = parse_object(raw, where)
+            except BadLine as bad:
+                issues.append(Issue("error", where, bad.reason))
                 continue
             fields, why = _from_record(record)
             if fields is None:

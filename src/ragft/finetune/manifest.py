@@ -7,15 +7,13 @@ into place, so an interrupted run can never leave something that loads as if it 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import BaseModel, ValidationError
 
+from ragft import files
 from ragft.errors import InputError, NotFoundError
 from ragft.files import sha256_file
 from ragft.llm.local_model import ADAPTER_MANIFEST
@@ -88,17 +86,5 @@ def staged_dir(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temp folder beside `target`; on success rename it into place, on failure remove it."""
     if target.exists() and not overwrite:
         raise InputError(f"{target}: already exists; choose another --out or pass --overwrite")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial"))
-    try:
+    with files.staged_dir(target) as tmp:
         yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

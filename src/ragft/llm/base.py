@@ -1,7 +1,6 @@
 """The Generator protocol: a question (and optional retrieved passages) in, an answer out."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol, runtime_checkable
 
@@ -51,19 +50,15 @@ class Generator(Protocol):
         ...
 
 
-GENERATORS: Registry[Generator] = Registry("generator")
-
-# Each backend module registers itself on import; listed here so lookup by name finds it.
-_BACKENDS: tuple[str, ...] = (
-    "ragft.llm.generators.extractive",
-    "ragft.llm.generators.local",
-    "ragft.llm.generators.openai",
-    "ragft.llm.generators.anthropic",
-    "ragft.llm.generators.openai_compatible",
-)
+# Built-in backends, imported on first use; other packages add theirs through the `ragft.generators` entry points.
+GENERATORS: Registry[Generator] = Registry("generator", group="ragft.generators", builtins={
+    "extractive": "ragft.llm.generators.extractive:create_extractive",
+    "local": "ragft.llm.generators.local:create_local",
+    "openai": "ragft.llm.generators.openai:create_openai",
+    "anthropic": "ragft.llm.generators.anthropic:create_anthropic",
+    "openai-compatible": "ragft.llm.generators.openai_compatible:create_openai_compatible",
+})
 
 
 def create_generator(name: str, **options) -> Generator:
-    for module in _BACKENDS:
-        importlib.import_module(module)
     return GENERATORS.create(name, **options)

@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ragft.files import atomic_path
 from ragft.rag.vectors import top_k
 
 FORMAT = 2          # bump when tokenization changes: saved indexes are then rebuilt
@@ -268,14 +269,8 @@ class BM25Index:
 
     def save(self, path: Path, stamp: str) -> None:
         """Persist (after a merge) to an .npz; `stamp` ties the file to the store state it mirrors."""
-        import os
-        import tempfile
-
         self.merge()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".npz") as tmp:
             np.savez(
                 tmp,
                 meta=np.array([FORMAT, self.k1, self.b], dtype=np.float64),
@@ -290,10 +285,6 @@ class BM25Index:
                 row_ptr=self._row_ptr,
                 row_terms=self._row_terms,
             )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     @classmethod
     def load(cls, path: Path, stamp: str, k1: float = 1.5, b: float = 0.75) -> "BM25Index | None":

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftError
+from ragft.files import sha256_file
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
 from ragft.rag.document import Chunk, Document, Hit
@@ -197,7 +198,7 @@ class Index:
         for source in sources:
             seen.add(source.doc_id)
             try:
-                digest = _file_hash(source.path)
+                digest = sha256_file(source.path)
             except OSError as error:
                 report.failed.append((str(source.path), f"unreadable: {error.strerror or error}"))
                 continue
@@ -621,13 +622,10 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
 
 def _registry_name(embedder) -> str:
     """The registry name of an Embedder instance: the part of its name before ':' when registered."""
-    from ragft.rag.embedders.base import EMBEDDERS, _BACKENDS
-    import importlib
+    from ragft.rag.embedders.base import EMBEDDERS
 
-    for module in _BACKENDS:
-        importlib.import_module(module)
     head = embedder.name.split(":", 1)[0]
-    return head if head in EMBEDDERS.names() else embedder.name
+    return head if head in EMBEDDERS else embedder.name
 
 
 def _with_embedding_cache(embedder, path: Path):
@@ -673,14 +671,6 @@ def _open_bm25(path: Path, store, meta: dict[str, Any]) -> BM25Index:
     if chunks and holder(path) in (None, os.getpid()):   # a reader racing a writer keeps its view in memory
         index.save(path / BM25_FILE, _bm25_stamp(meta))
     return index
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _request(question: str, hits: list[Hit], max_tokens: int):

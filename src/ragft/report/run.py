@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ragft.errors import InputError, NotFoundError
 from ragft.evaluate.records import QuestionRecord, RunManifest, RunTable
+from ragft.jsonl import objects
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -92,13 +93,11 @@ def _questions(path: Path) -> list[QuestionRecord]:
     if not path.is_file():
         return []
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, record in objects(path.read_text(encoding="utf-8"), path):
         try:
-            records.append(QuestionRecord.model_validate(json.loads(line)))
-        except (ValueError, ValidationError) as error:
-            problem = _first_problem(error) if isinstance(error, ValidationError) else "not valid JSON"
+            records.append(QuestionRecord.model_validate(record))
+        except ValidationError as error:
+            problem = _first_problem(error)
             raise InputError(f"{path}:{number}: {problem}; each line must be one QuestionRecord") from None
     return records
 

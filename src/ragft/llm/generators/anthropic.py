@@ -5,7 +5,7 @@ import os
 from typing import Any, Iterator
 
 from ragft.errors import InputError, ProviderError
-from ragft.llm.base import GENERATORS, Generation, GenerationRequest
+from ragft.llm.base import Generation, GenerationRequest
 from ragft.llm.http import ProviderClient
 from ragft.llm.prompts import system_prompt, user_message
 from ragft.llm.streaming import Event, Usage, collect, text_pieces
@@ -67,8 +67,7 @@ class AnthropicGenerator:
 
 
 
-@GENERATORS.register("anthropic")
-def _create(
+def create_anthropic(
     model: str = DEFAULT_ANTHROPIC_MODEL,
     api_key: str | None = None,
     base_url: str | None = None,

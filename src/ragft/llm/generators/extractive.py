@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
-from ragft.llm.base import GENERATORS, Generation, GenerationRequest, Passage
+from ragft.llm.base import Generation, GenerationRequest, Passage
 from ragft.llm.prompts import cited_refs
 from ragft.llm.tokens import count_tokens
 
@@ -179,6 +179,5 @@ def _in_reading_order(chosen: list[Sentence]) -> list[Sentence]:
     return sorted(chosen, key=lambda s: (first_seen[s.ref], s.position))
 
 
-@GENERATORS.register("extractive")
-def _create(**options) -> ExtractiveGenerator:
+def create_extractive(**options) -> ExtractiveGenerator:
     return ExtractiveGenerator(**options)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ragft.llm.base import GENERATORS, Generation, GenerationRequest
+from ragft.llm.base import Generation, GenerationRequest
 from ragft.llm.local_model import adapter_prompt_format, load_causal_lm, require_local_dependencies
 from ragft.llm.prompts import PROMPT_FORMATS, PROMPT_STOPS
 from ragft.llm.streaming import Event, StopScanner, Usage, collect, text_pieces
@@ -120,6 +120,5 @@ class LocalGenerator:
         yield Usage(int(inputs["input_ids"].shape[1]), generated[0] if generated else None, self.model_name)
 
 
-@GENERATORS.register("local")
-def _create(**options) -> LocalGenerator:
+def create_local(**options) -> LocalGenerator:
     return LocalGenerator(**options)

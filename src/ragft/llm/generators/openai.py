@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ragft.errors import ProviderError
-from ragft.llm.base import GENERATORS, Generation, GenerationRequest
+from ragft.llm.base import Generation, GenerationRequest
 from ragft.llm.http import ProviderClient, openai_client
 from ragft.llm.prompts import system_prompt, user_message
 from ragft.llm.streaming import Event, Usage, collect, text_pieces
@@ -68,8 +68,7 @@ def _prompt_text(request: GenerationRequest) -> str:
     return f"{system_prompt(request)}\n{user_message(request)}"
 
 
-@GENERATORS.register("openai")
-def _create(
+def create_openai(
     model: str = DEFAULT_OPENAI_MODEL,
     api_key: str | None = None,
     base_url: str | None = None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 from ragft.errors import InputError
-from ragft.llm.base import GENERATORS
 from ragft.llm.generators.openai import ChatCompletionsGenerator
 from ragft.llm.http import ProviderClient
 from ragft.secrets import get_key
@@ -12,8 +11,7 @@ from ragft.secrets import get_key
 DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"   # Ollama's OpenAI-compatible endpoint
 
 
-@GENERATORS.register("openai-compatible")
-def _create(
+def create_openai_compatible(
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,

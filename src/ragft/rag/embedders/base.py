@@ -1,7 +1,6 @@
 """The Embedder protocol and its registry."""
 from __future__ import annotations
 
-import importlib
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -19,15 +18,13 @@ class Embedder(Protocol):
         ...
 
 
-EMBEDDERS: Registry[Embedder] = Registry("embedder")
-
-# Each backend module registers itself on import; listed here so lookup by name finds it.
-_BACKENDS: tuple[str, ...] = (
-    "ragft.rag.embedders.minilm",
-    "ragft.rag.embedders.static",
-    "ragft.rag.embedders.openai",
-    "ragft.rag.embedders.sentence_transformers",
-)
+# Built-in backends, imported on first use; other packages add theirs through the `ragft.embedders` entry points.
+EMBEDDERS: Registry[Embedder] = Registry("embedder", group="ragft.embedders", builtins={
+    "minilm": "ragft.rag.embedders.minilm:create_minilm",
+    "static": "ragft.rag.embedders.static:create_static",
+    "openai": "ragft.rag.embedders.openai:create_openai",
+    "sentence-transformers": "ragft.rag.embedders.sentence_transformers:create_sentence_transformers",
+})
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -37,6 +34,4 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def create_embedder(name: str, **options) -> Embedder:
-    for module in _BACKENDS:
-        importlib.import_module(module)
     return EMBEDDERS.create(name, **options)

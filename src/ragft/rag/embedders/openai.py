@@ -7,7 +7,7 @@ import numpy as np
 
 from ragft.errors import InputError, ProviderError
 from ragft.llm.http import ProviderClient, openai_client
-from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
+from ragft.rag.embedders.base import l2_normalise
 
 DEFAULT_MODEL = "text-embedding-3-small"
 MODEL_DIMENSIONS = {
@@ -61,7 +61,6 @@ class OpenAIEmbedder:
         return ProviderError(f"{self.client.provider}: {self.client.base_url}/embeddings: {message}")
 
 
-@EMBEDDERS.register("openai")
 def create_openai(
     model: str = DEFAULT_MODEL,
     dimensions: int | None = None,

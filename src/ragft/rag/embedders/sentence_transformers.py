@@ -1,14 +1,13 @@
 """`sentence-transformers`: any local sentence-transformers model folder, if that package is installed."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ragft.errors import InputError, MissingDependencyError, NotFoundError, RagftError
-from ragft.rag.embedders.base import EMBEDDERS
+from ragft.files import sha256_file
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -26,11 +25,7 @@ def weights_sha256(folder: Path) -> str:
     for name in WEIGHT_FILES:
         path = folder / name
         if path.is_file():
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            return digest.hexdigest()
+            return sha256_file(path)
     raise NotFoundError(f"{folder}: no {' or '.join(WEIGHT_FILES)}; pass model=PATH of a sentence-transformers folder")
 
 
@@ -48,7 +43,6 @@ class SentenceTransformersEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-@EMBEDDERS.register("sentence-transformers")
 def create_sentence_transformers(model: str | Path | None = None, batch_size: int = 32, device: str = "cpu"):
     try:
         from sentence_transformers import SentenceTransformer

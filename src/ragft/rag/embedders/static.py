@@ -6,16 +6,15 @@ a table lookup plus a SIF-weighted mean: no transformer at query or indexing tim
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ragft.errors import InputError
+from ragft.files import atomic_path
 from ragft.files import cache_dir as default_cache_dir
-from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
+from ragft.rag.embedders.base import l2_normalise
 from ragft.rag.embedders.bert import Bert
 from ragft.rag.embedders.bundled import MODEL_ID, BundledModel, bundled_tokenizer, load_bundled_minilm
 
@@ -62,15 +61,8 @@ def sif_weights(vocab: int) -> np.ndarray:
 
 
 def save_atomic(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp, temp.open("wb") as handle:
+        np.save(handle, array)
 
 
 def load_distilled_table(model: BundledModel, cache_dir: Path, progress=None) -> np.ndarray:
@@ -107,7 +99,6 @@ class StaticEmbedder:
         return l2_normalise(np.asarray(counts @ self.table, dtype=np.float32))
 
 
-@EMBEDDERS.register("static")
 def create_static(
     table: str = "distilled", weighting: str = "sif", cache_dir: str | Path | None = None, progress=None
 ) -> StaticEmbedder:

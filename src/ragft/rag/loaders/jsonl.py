@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from ragft.errors import InputError
+from ragft.jsonl import parse_object
 from ragft.rag.document import Document
 from ragft.rag.loaders.markup import markdown_headings
 
@@ -30,12 +30,7 @@ def jsonl_documents(path: Path, doc_id: str, text: str) -> list[Document]:
 
 
 def _parse(path: Path, number: int, line: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{number}: invalid JSON ({exc.msg}, column {exc.colno}); fix or remove the line") from None
-    if not isinstance(record, dict):
-        raise InputError(f"{path}:{number}: expected a JSON object per line, got {type(record).__name__}")
+    record = parse_object(line, f"{path}:{number}")
     body = record.get("text", record.get("content"))
     if not isinstance(body, str) or not body.strip():
         raise InputError(f"{path}:{number}: record needs a non-empty 'text' (or 'content') string")

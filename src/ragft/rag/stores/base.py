@@ -1,7 +1,6 @@
 """The Store protocol and its registry; a store is chosen by one location string."""
 from __future__ import annotations
 
-import importlib
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -44,15 +43,19 @@ def upsert_vectors(chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
     return vectors
 
 
-STORES: Registry[Store] = Registry("store")
-
-_BACKENDS: tuple[str, ...] = ("ragft.rag.stores.lancedb_store", "ragft.rag.stores.pgvector_store",
-                             "ragft.rag.stores.qdrant_store")
+# Built-in backends by location scheme ("local" = a folder path), imported on first use; other packages add
+# theirs through the `ragft.stores` entry points.
+STORES: Registry[Store] = Registry("store", group="ragft.stores", builtins={
+    "local": "ragft.rag.stores.lancedb_store:open_local_store",
+    "postgresql": "ragft.rag.stores.pgvector_store:open_pgvector_store",
+    "postgres": "ragft.rag.stores.pgvector_store:open_pgvector_store",
+    "qdrant": "ragft.rag.stores.qdrant_store:open_qdrant_store",
+    "qdrant+https": "ragft.rag.stores.qdrant_store:open_qdrant_store",
+    "qdrant+local": "ragft.rag.stores.qdrant_store:open_qdrant_store",
+})
 
 
 def open_store(location: str, **options) -> Store:
     """Open the store a location names: a folder path (embedded default) or a URL scheme."""
-    for module in _BACKENDS:
-        importlib.import_module(module)
     scheme = location.split("://", 1)[0] if "://" in location else "local"
     return STORES.create(scheme, location=location, **options)

@@ -26,7 +26,7 @@ from ragft.errors import IndexMismatchError, InputError, NotFoundError
 from ragft.files import write_atomic
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
-from ragft.rag.stores.base import STORES, upsert_vectors
+from ragft.rag.stores.base import upsert_vectors
 from ragft.rag.vectors import VectorMatrix
 
 TABLE = "chunks"
@@ -353,6 +353,5 @@ class LanceDBStore:
         return fragmented or stale
 
 
-@STORES.register("local")
 def open_local_store(location: str, **options) -> LanceDBStore:
     return LanceDBStore(location, **options)

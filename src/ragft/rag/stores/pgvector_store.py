@@ -21,7 +21,7 @@ import numpy as np
 
 from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NotFoundError
 from ragft.rag.document import Chunk
-from ragft.rag.stores.base import STORES, upsert_vectors
+from ragft.rag.stores.base import upsert_vectors
 
 DEFAULT_TABLE = "ragft_chunks"
 HNSW_MAX_DIM = 2000
@@ -369,7 +369,5 @@ def _chunk(row) -> Chunk:
                  start=start or 0, end=end or 0, metadata=metadata or {})
 
 
-@STORES.register("postgresql")
-@STORES.register("postgres")
 def open_pgvector_store(location: str, **options) -> PgVectorStore:
     return PgVectorStore(location, **options)

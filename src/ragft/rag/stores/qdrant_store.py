@@ -26,7 +26,7 @@ import numpy as np
 from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NotFoundError
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
-from ragft.rag.stores.base import STORES, upsert_vectors
+from ragft.rag.stores.base import upsert_vectors
 
 DEFAULT_COLLECTION = "ragft"
 _NAMESPACE = uuid.UUID("5f1c3f3e-8a52-4c1e-9a37-6c0d6c2b7a10")
@@ -370,8 +370,5 @@ def _filter_view(payload: dict[str, Any]) -> Chunk:
                  metadata=payload.get("metadata") or {})
 
 
-@STORES.register("qdrant")
-@STORES.register("qdrant+https")
-@STORES.register("qdrant+local")
 def open_qdrant_store(location: str, **options) -> QdrantStore:
     return QdrantStore(location, **options)
