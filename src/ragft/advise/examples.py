@@ -4,9 +4,10 @@ from __future__ import annotations
 import difflib
 import tomllib
 from importlib import resources
+from pathlib import Path
 
 from ragft.advise.profile import Profile, profile_from_mapping
-from ragft.errors import InputError
+from ragft.errors import InputError, NotFoundError
 
 
 def _folder():
@@ -29,3 +30,17 @@ def example_data(name: str) -> dict:
 
 def load_example(name: str) -> Profile:
     return profile_from_mapping(example_data(name), f"example {name}")
+
+
+def load_profile_or_example(name: str | None) -> Profile:
+    """A profile file, an example's name, or None for the empty profile."""
+    from ragft.advise.profile import load_profile
+
+    if name is None:
+        return Profile()
+    if Path(name).is_file():
+        return load_profile(name)
+    if name in example_names():
+        return load_example(name)
+    raise NotFoundError(f"--profile {name}: neither a profile file nor an example "
+                        f"({', '.join(example_names())})")

@@ -633,7 +633,7 @@ def verdict_from_json(data: dict[str, Any]) -> MeasuredVerdict:
 def verdict_of_run(path, profile: Profile | None = None, rules: Rules | None = None,
                    contenders: Sequence[str] | None = None) -> MeasuredVerdict:
     """Re-derive a finished run's measured verdict, for its own profile or another (no re-measuring)."""
-    from ragft.evaluate.runner import load_profile_or_example
+    from ragft.advise.examples import load_profile_or_example
     from ragft.evaluate.runs import load_run
 
     run = load_run(path)

@@ -446,6 +446,7 @@ def _notes(config: EvalConfig, records: Sequence[QuestionRecord]) -> dict[str, d
 def verdict_for(config: EvalConfig, table, records: Sequence[QuestionRecord], cost: Any,
                 manifest: RunManifest) -> Any:
     """The measured verdict (ragft.evaluate.decision) for the config's profile, the framework's beside it."""
+    from ragft.advise.examples import load_profile_or_example
     from ragft.evaluate.decision import Evidence, decide
 
     evidence = Evidence(run_id=manifest.run_id, systems=config.systems, records=records, table=table,
@@ -453,18 +454,3 @@ def verdict_for(config: EvalConfig, table, records: Sequence[QuestionRecord], co
                         measurements=manifest.measurements, resamples=config.bootstrap_resamples,
                         confidence=config.confidence, seed=config.seed, named=config.contenders)
     return decide(evidence, load_profile_or_example(config.profile))
-
-
-def load_profile_or_example(name: str | None):
-    from ragft.advise import Profile
-    from ragft.advise.examples import example_names, load_example
-    from ragft.advise.profile import load_profile
-
-    if name is None:
-        return Profile()
-    if Path(name).is_file():
-        return load_profile(name)
-    if name in example_names():
-        return load_example(name)
-    raise NotFoundError(f"--profile {name}: neither a profile file nor an example "
-                        f"({', '.join(example_names())})")
