@@ -118,8 +118,8 @@ def read_records(path: Path, repair: bool = False) -> list[QuestionRecord]:
 
 
 CSV_COLUMNS = ("system", "question_id", "repeat", "question", "answer", "reference_answer", "hallucinated",
-               "abstained", "supported_ratio", "judge_hallucinated", "input_tokens", "output_tokens", "cost_usd",
-               "model", "error", "relevant_ids", "retrieved_doc_ids")
+               "abstained", "grounded", "supported_ratio", "judge_hallucinated", "input_tokens", "output_tokens",
+               "cost_usd", "model", "error", "relevant_ids", "retrieved_doc_ids")
 
 
 def records_csv(records: Sequence[QuestionRecord]) -> str:
