@@ -8,7 +8,8 @@ model's stops: what `ragft eval run --generator local` sends); decoding is greed
 (a 2-core machine cannot afford one-at-a-time generation for 160 answers), so an answer can differ from the
 unbatched one by floating-point ties.
 
-    python benchmarks/support_calibration_answers.py --questions 80 --out answers.jsonl [--k 3] [--index DIR]
+    python benchmarks/support_calibration_answers.py --questions 100 --rag-questions 52 --k 2 \
+        --index RUN/index --out answers.jsonl
 """
 from __future__ import annotations
 
@@ -57,11 +58,12 @@ def generate(model, tokenizer, prompts: list[str], max_tokens: int, batch: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=80)
+    parser.add_argument("--questions", type=int, default=100, help="closed-book answers (seeded sample)")
+    parser.add_argument("--rag-questions", type=int, default=52, help="RAG answers: the first N of those questions")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--k", type=int, default=2, help="passages per RAG prompt (2 keeps prefill affordable)")
     parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=50, help="closed-book batch; RAG batches are a quarter")
     parser.add_argument("--bench-cache")
     parser.add_argument("--index", required=True, help="an Index over both bench corpora (ragft eval run builds one)")
     parser.add_argument("--out", required=True)
@@ -77,14 +79,14 @@ def main() -> None:
     closed = [GenerationRequest(question=item.question, max_tokens=args.max_tokens) for _, item in picked]
     with Index.open(args.index) as index:
         rag = []
-        for _, item in picked:
+        for _, item in picked[:args.rag_questions]:
             hits = index.search(item.question, k=args.k)
             rag.append(GenerationRequest(question=item.question, max_tokens=args.max_tokens, passages=tuple(
                 Passage(ref=i + 1, chunk_id=h.chunk.id, text=h.chunk.text, title=h.chunk.title)
                 for i, h in enumerate(hits))))
-    for system, requests in (("closed-book", closed), ("rag", rag)):
+    for system, requests, batch in (("closed-book", closed, args.batch), ("rag", rag, max(1, args.batch // 4))):
         print(system, flush=True)
-        answers = generate(model, tokenizer, [completion_prompt(r) for r in requests], args.max_tokens, args.batch)
+        answers = generate(model, tokenizer, [completion_prompt(r) for r in requests], args.max_tokens, batch)
         for (bench, item), request, answer in zip(picked, requests, answers):
             rows.append({"id": f"{system}/{bench}:{item.id}", "question": item.question,
                          "reference": item.reference_answer, "evidence": list(gold.texts(item.relevant_ids).values()),

@@ -10,6 +10,7 @@ import numpy as np
 
 from ragft.evaluate.records import MetricValue, QuestionRecord, RunTable, TableRow
 from ragft.evaluate.stats import bootstrap_ci, compare_detail
+from ragft.rag.grounding import DEFAULT_THRESHOLD
 
 Key = tuple[str, int]           # (question_id, repeat): what pairs two systems' answers
 
@@ -42,10 +43,10 @@ def _flag(value: bool | None) -> float | None:
     return None if value is None else float(value)
 
 
-SUPPORT_METHOD = ("judge-free support checker (ragft.rag.grounding, lexical, threshold 0.75): an answer "
-                  "hallucinates when a sentence is not supported by the question's evidence, the same for every "
-                  "system: the reference answer plus the gold documents; share of all answers, an abstention "
-                  "counts as not hallucinated")
+SUPPORT_METHOD = (f"judge-free support checker (ragft.rag.grounding, lexical, threshold {DEFAULT_THRESHOLD:g}): "
+                  "an answer hallucinates when a sentence is not supported by the question's evidence, the same "
+                  "for every system: the reference answer plus the gold documents; share of all answers, an "
+                  "abstention counts as not hallucinated")
 GROUNDED_METHOD = ("retrieving systems: every sentence supported by the system's own retrieved passages "
                    "(support checker, reference not used); an abstention counts as grounded")
 ABSTAIN_METHOD = ("answers that decline as a whole (empty, or every sentence \"I don't know\"-like); scored 0 "
