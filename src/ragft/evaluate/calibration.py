@@ -34,6 +34,7 @@ class LabelledAnswer(BaseModel):
     evidence: list[str]                       # gold document texts (the reference is checked too)
     answer: str
     system: str                               # closed-book, rag, fine-tuned, hybrid (how it was generated)
+    passages: list[str] = []                  # what a retrieving system read (not evidence: shown for grounding)
     label: Literal["supported", "unsupported", "abstains"]
     reason: str                               # one line: why
 
