@@ -235,6 +235,8 @@ def _delta(row, other, system: str, a: Run, b: Run, settings: TableSettings) -> 
             method = f"paired bootstrap on {shared} shared questions"
     if better == "n/a" and difference is not None:
         better, method = _overlap(va, vb, row.higher_is_better)
+    if spec is not None and not spec.ranked:
+        better, method = "n/a", "neither direction is better (see the row's method)"
     return MetricDelta(key=row.key, label=row.label, system=system, a=va.value, b=vb.value,
                        a_text=format_value(va), b_text=format_value(vb), difference=difference,
                        better=better, method=method)

@@ -42,7 +42,7 @@ _CITATION_RUN = re.compile(r"(?:\s*(?:\[\^?\d+(?:\s*[,;–-]\s*\d+)*\]|【\d+】
 _INITIAL = re.compile(r"(?:^|\b[A-Z][A-Za-z]*\.?\s)[A-Z]\.$")
 # A sentence that declines to answer, from its first words: "I don't know ...", "Sorry, the passages do not ...".
 _DECLINES = re.compile(
-    r"(?i)^\W*(?:(?:sorry|unfortunately|i['’]?m sorry|i am sorry)\b[,.!]?\s*(?:but\s+)?)?"
+    r"(?i)^[\s*_>-]*(?:(?:sorry|unfortunately|i['’]?m sorry|i am sorry)\b[,.!]?\s*(?:but\s+)?)?"
     r"(?:i\s+(?:do\s+not|don['’]?t)\s+know|i\s+(?:cannot|can['’]?t|can\s+not|am\s+unable\s+to|am\s+not\s+able\s+to)"
     r"\s+(?:answer|say|tell|find|help|determine|provide)|i['’]?m\s+not\s+(?:sure|certain|able)|i\s+am\s+not\s+(?:sure|certain)"
     r"|(?:it\s+is|it['’]s|this\s+is)\s+not\s+(?:stated|mentioned|specified|clear)"
