@@ -14,7 +14,7 @@ from ragft.rag.grounding import DEFAULT_THRESHOLD
 
 SET = Path(__file__).resolve().parents[1] / "data" / "support-calibration" / "answers.jsonl"
 # measured on the held-out half at DEFAULT_THRESHOLD (docs/evaluation.md, "Calibration on real answers")
-MEASURED_PRECISION, MEASURED_RECALL = None, None
+MEASURED_PRECISION, MEASURED_RECALL = 0.649, 0.804
 MARGIN = 0.03
 
 

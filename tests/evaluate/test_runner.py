@@ -134,3 +134,19 @@ def test_an_eval_set_whose_ids_match_nothing_in_the_index_is_refused(tmp_path):
     assert str(error.value) == (f"none of the 12 relevant_ids in {evalset} match a document in the index at "
                                 f"{tmp_path / 'run' / 'index'}: were they built from another corpus?")
     assert load_run(tmp_path / "run").manifest.status == "interrupted"
+
+
+def test_the_table_notes_say_when_the_gold_documents_were_not_available():
+    from ragft.evaluate.records import QuestionRecord
+    from ragft.evaluate.runner import _notes
+
+    config = config_from_mapping({"evalset": "set.jsonl", "systems": "closed-book"})
+    record = dict(system="closed-book", question="q", reference_answer="r", answer="a", relevant_ids=["a.md"])
+    without = [QuestionRecord(question_id=f"q{i}", **record) for i in range(3)]
+    assert _notes(config, without)["hallucination_rate"]["closed-book"].startswith(
+        "checked against the reference answer only")
+    some = without[:2] + [without[2].model_copy(update={"evidence_ids": ["a.md"]})]
+    assert _notes(config, some)["hallucination_rate"]["closed-book"].startswith("2/3 questions checked against")
+    found = [r.model_copy(update={"evidence_ids": ["a.md"]}) for r in without]
+    # with the gold text found, the extractive closed-book system's note is what makes its 0 %: it never answers
+    assert _notes(config, found)["hallucination_rate"]["closed-book"].startswith("by construction")

@@ -2,7 +2,9 @@
 
 A sentence is supported when a window of 1-2 consecutive source sentences covers enough of its content
 words (stopwords removed, lightly stemmed) and agrees with it on numbers, names and negation. The default
-threshold is calibrated on the Python FAQ (docs/evaluation.md, benchmarks/bench_support_checker.py).
+threshold is tuned on 152 labelled real Gemma 3 270M answers (tests/data/support-calibration/); on the held-out
+half precision is 0.65 and recall 0.80 for flagging unsupported answers, and most supported answers that restate
+the question are flagged too (docs/evaluation.md, benchmarks/bench_support_checker.py --labelled).
 An optional LLM judge (LLMJudge) asks a ragft Generator instead.
 """
 from __future__ import annotations
