@@ -1,7 +1,7 @@
 """Generate the answers of the support-checker calibration set (tests/data/support-calibration/): real output of
 the local Gemma 3 270M model, closed-book and reading retrieved passages (RAG), on seeded questions of the
 python-faq and debian-faq benches, with the evidence the eval checks every answer against (reference + gold
-document text, ragft.evaluate.evidence). The labels are added by a person afterwards (see the README there).
+document text, ragft.evaluate.evidence). The labels are added by a reader afterwards (see the README there).
 
 Prompts, retrieval and stop sequences are the library's (`completion_prompt`, `Index.search`, the base
 model's stops: what `ragft eval run --generator local` sends); decoding is greedy, batched with left padding

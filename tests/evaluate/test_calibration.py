@@ -1,4 +1,4 @@
-"""The support checker against answers a person labelled: real Gemma 3 270M output (closed-book and RAG) on the
+"""The support checker against answers a reader labelled: real Gemma 3 270M output (closed-book and RAG) on the
 python-faq and debian-faq benches, tests/data/support-calibration/. A regression test: the held-out precision
 and recall are computed live and must stay within a small margin of what docs/evaluation.md reports."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Calibration of the support checker on answers a person labelled: each answer, read against its question's
+"""Calibration of the support checker on answers a reader labelled: each answer, read against its question's
 evidence (reference answer + gold document), is "supported" or "unsupported" (at least one claim the
 evidence does not back). The checker's verdict is the eval's: an answer is flagged when one of its sentences
 is unsupported by the reference + gold documents; answers that abstain as a whole are left out (the eval
