@@ -6,7 +6,7 @@ import math
 import pytest
 
 from ragft.evaluate.evalset import EvalItem
-from ragft.evaluate.metrics import (aggregate, exact_match, lcs_length, normalize_answer, rouge_l,
+from ragft.evaluate.metrics import (aggregate, exact_match, is_abstention, lcs_length, normalize_answer, rouge_l,
                                     score_question, score_retrieval, token_f1)
 from ragft.rag.document import Chunk, Hit
 
@@ -66,6 +66,61 @@ def test_score_question_flags_a_hallucinated_sentence():
     assert invented["hallucinated"] == 1.0 and invented["supported_ratio"] == 0.5
     closed_book = score_question(item, "I don't know.")
     assert "hit_at_1" not in closed_book and closed_book["hallucinated"] == 0.0 and closed_book["abstained"]
+    assert "grounded" not in closed_book                      # no passages of its own to be grounded in
+
+
+DELETE_ITEM = EvalItem(id="q", question="Can I delete Python?", relevant_ids=["faq/installed/003.md"],
+                       reference_answer="That depends on where Python came from.")
+DELETE_GOLD = ("That depends on where Python came from. If someone installed it deliberately, you can remove it "
+               "without hurting anything. On Windows, use the Add/Remove Programs icon in the Control Panel.")
+
+
+def test_every_system_is_checked_against_the_same_evidence_reference_plus_gold_document():
+    true_but_not_in_reference = "On Windows, use the Add/Remove Programs icon in the Control Panel."
+    closed_book = score_question(DELETE_ITEM, true_but_not_in_reference, evidence=[DELETE_GOLD])
+    assert closed_book["hallucinated"] == 0.0          # the gold document says it: not flagged
+    reference_only = score_question(DELETE_ITEM, true_but_not_in_reference)
+    assert reference_only["hallucinated"] == 1.0       # the short reference alone does not
+    invented = score_question(DELETE_ITEM, "On Windows, Python deletes itself in 2020.", evidence=[DELETE_GOLD])
+    assert invented["hallucinated"] == 1.0 and invented["unsupported_sentences"]
+
+
+def test_a_retrieving_system_is_not_checked_against_its_own_passages_but_gets_a_grounding_score():
+    other = Chunk("c9", "faq/general/001.md", "Python is an interpreted, interactive, object-oriented language.")
+    quote = "Python is an interpreted, interactive, object-oriented language."
+    row = score_question(DELETE_ITEM, quote, [Hit(other, 1.0, 1)], evidence=[DELETE_GOLD])
+    assert row["grounded"] == 1.0 and row["grounded_ratio"] == 1.0    # it quoted its passage...
+    assert row["hallucinated"] == 1.0                                   # ...which is not this question's evidence
+    assert row["hit_at_1"] == 0.0
+    gold_quote = score_question(DELETE_ITEM, "On Windows, use the Add/Remove Programs icon.",
+                                [Hit(Chunk("c1", "faq/installed/003.md", DELETE_GOLD), 1.0, 1)],
+                                evidence=[DELETE_GOLD])
+    assert gold_quote["grounded"] == 1.0 and gold_quote["hallucinated"] == 0.0
+
+
+@pytest.mark.parametrize("answer", ["I don't know.", "", "  ", "I don't know. The passages do not say.",
+                                    "Sorry, but the context does not mention deleting Python."])
+def test_an_answer_that_declines_as_a_whole_is_an_abstention_scored_wrong_and_not_hallucinated(answer):
+    item = EvalItem(id="q", question="Do I need to know the version?", reference_answer="You don't need to know it.")
+    assert is_abstention(answer)
+    row = score_question(item, answer)
+    assert row["abstained"] and row["hallucinated"] == 0.0
+    # "I don't know" shares "don't know" with the reference, but an abstention is a wrong answer
+    assert (row["token_f1"], row["exact_match"], row["rouge_l"]) == (0.0, 0.0, 0.0)
+    assert token_f1("I don't know.", item.reference_answer) > 0
+
+
+@pytest.mark.parametrize("answer", ["I don't know. Python 2 deletes itself in 2020.",
+                                    "I don't know the version, but Python 2 deletes itself in 2020."])
+def test_an_abstention_phrase_inside_a_longer_answer_does_not_excuse_its_claims(answer):
+    assert not is_abstention(answer)
+    row = score_question(DELETE_ITEM, answer, evidence=[DELETE_GOLD])
+    assert not row["abstained"] and row["hallucinated"] == 1.0
+
+
+def test_declining_is_the_right_answer_when_the_reference_declines_too():
+    item = EvalItem(id="q", question="What is the airspeed of a swallow?", reference_answer="I don't know.")
+    assert score_question(item, "I don't know.")["token_f1"] == 1.0
 
 
 def test_aggregate_gives_mean_and_interval_per_metric():

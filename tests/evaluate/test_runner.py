@@ -34,7 +34,21 @@ def test_closed_book_extractive_abstains_so_it_never_hallucinates_and_scores_no_
     assert len(closed) == 12 and all(r.abstained and r.hallucinated is False for r in closed)
     assert all(r.retrieval == {} and r.contexts == [] for r in closed)
     assert _row(excerpt_run, "hallucination_rate").values["closed-book"].value == 0.0
-    assert _row(excerpt_run, "token_f1").values["closed-book"].value < 0.1
+    assert _row(excerpt_run, "token_f1").values["closed-book"].value == 0.0      # an abstention is a wrong answer
+    abstention = _row(excerpt_run, "abstention_rate").values["closed-book"]
+    assert abstention.value == 1.0 and abstention.caveat == "by construction"
+
+
+def test_every_system_is_checked_against_the_gold_documents_and_rag_also_against_its_own_passages(excerpt_run):
+    for record in excerpt_run.records:
+        assert record.evidence_ids == record.relevant_ids          # every gold document was read from the corpus
+    rag = [r for r in excerpt_run.records if r.system == "rag"]
+    assert all(r.grounded is not None for r in rag)
+    assert all(r.grounded is None for r in excerpt_run.records if r.system == "closed-book")
+    grounded = _row(excerpt_run, "grounded_rate")
+    assert grounded.values["rag"].caveat == "by construction" and "quotes" in grounded.values["rag"].note
+    assert grounded.values["rag"].value == pytest.approx(sum(r.grounded for r in rag) / len(rag))
+    assert grounded.values["closed-book"].value is None
 
 
 def test_rag_retrieves_the_gold_answer_and_beats_closed_book_on_f1(excerpt_run):
@@ -130,3 +144,19 @@ def test_an_eval_set_whose_ids_match_nothing_in_the_index_is_refused(tmp_path):
     assert str(error.value) == (f"none of the 12 relevant_ids in {evalset} match a document in the index at "
                                 f"{tmp_path / 'run' / 'index'}: were they built from another corpus?")
     assert load_run(tmp_path / "run").manifest.status == "interrupted"
+
+
+def test_the_table_notes_say_when_the_gold_documents_were_not_available():
+    from ragft.evaluate.records import QuestionRecord
+    from ragft.evaluate.runner import _notes
+
+    config = config_from_mapping({"evalset": "set.jsonl", "systems": "closed-book"})
+    record = dict(system="closed-book", question="q", reference_answer="r", answer="a", relevant_ids=["a.md"])
+    without = [QuestionRecord(question_id=f"q{i}", **record) for i in range(3)]
+    assert _notes(config, without)["hallucination_rate"]["closed-book"].startswith(
+        "checked against the reference answer only")
+    some = without[:2] + [without[2].model_copy(update={"evidence_ids": ["a.md"]})]
+    assert _notes(config, some)["hallucination_rate"]["closed-book"].startswith("2/3 questions checked against")
+    found = [r.model_copy(update={"evidence_ids": ["a.md"]}) for r in without]
+    # with the gold text found, the extractive closed-book system's note is what makes its 0 %: it never answers
+    assert _notes(config, found)["hallucination_rate"]["closed-book"].startswith("by construction")

@@ -128,6 +128,8 @@ def test_compare_pairs_the_questions_both_runs_answered_and_names_the_better_run
     assert f1.better == "b" and f1.difference == pytest.approx(0.4) and "paired" in f1.method
     latency = next(row for row in result.rows if row.key == "latency_p95")
     assert latency.better == "tie" and latency.difference == 0
+    abstention = next(row for row in result.rows if row.key == "abstention_rate")
+    assert abstention.better == "n/a" and "neither direction" in abstention.method     # unranked row
 
 
 def test_cli_runs_compares_shows_and_lists(tmp_path, capsys):

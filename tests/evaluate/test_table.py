@@ -125,3 +125,33 @@ def test_values_are_formatted_with_their_unit_and_interval():
     assert format_value(MetricValue(value=0.25, unit="s")) == "250 ms"
     assert format_value(MetricValue(value=0.04, low=0.02, high=0.07, unit="fraction")) == "4.0 % [2.0 %, 7.0 %]"
     assert format_value(MetricValue(value=None)) == "n/a"
+
+
+def test_the_abstention_rate_is_its_own_row_without_a_winner():
+    answering = _records("answers", [0.5] * 10)
+    declining = [r.model_copy(update={"abstained": i < 6, "quality": {"token_f1": 0.0 if i < 6 else 0.5}})
+                 for i, r in enumerate(_records("declines", [0.5] * 10))]
+    table = build_table(answering + declining, ["answers", "declines"], run_id="r", bench="crafted")
+    row = _row(table, "abstention_rate")
+    assert row.values["declines"].value == pytest.approx(0.6) and row.values["answers"].value == 0.0
+    assert row.winner == "n/a"           # declining is neither better nor worse in itself: F1 and hallucination say
+    assert _row(table, "token_f1").winner == "answers"
+
+
+def test_grounding_in_own_passages_is_a_row_for_retrieving_systems_only():
+    rag = [r.model_copy(update={"grounded": i != 0}) for i, r in enumerate(_records("rag", [0.5] * 10))]
+    table = build_table(rag + _records("closed-book", [0.5] * 10), ["closed-book", "rag"], run_id="r", bench="c")
+    row = _row(table, "grounded_rate")
+    assert row.values["rag"].value == pytest.approx(0.9) and row.values["closed-book"].value is None
+    assert row.label == "Grounded in own retrieved passages"
+
+
+def test_a_value_that_is_so_by_construction_says_so_next_to_the_number():
+    rag = [r.model_copy(update={"grounded": True}) for r in _records("rag", [0.5] * 5)]
+    note = "by construction: the extractive answerer only quotes its retrieved passages"
+    table = build_table(rag, ["rag"], run_id="r", bench="c",
+                        settings=TableSettings(notes={"grounded_rate": {"rag": note}}))
+    cell = _row(table, "grounded_rate").values["rag"]
+    assert cell.caveat == "by construction" and cell.note == note
+    assert format_value(cell, with_interval=False) == "100.0 % (by construction)"
+    assert _row(table, "token_f1").values["rag"].caveat == ""

@@ -7,8 +7,8 @@ import pytest
 
 from ragft.evaluate.faq import parse_rst_faq
 from ragft.llm.base import Generation, GenerationRequest
-from ragft.rag.grounding import (DEFAULT_THRESHOLD, LLMJudge, check_support, content_terms, split_sentences,
-                                 stem, strip_citations)
+from ragft.rag.grounding import (DEFAULT_THRESHOLD, LLMJudge, check_support, content_terms, declines,
+                                 split_sentences, stem, strip_citations)
 
 FAQ = Path(__file__).resolve().parents[1] / "data/python3.11-doc/usr/share/doc/python3.11/html/_sources/faq"
 
@@ -176,3 +176,23 @@ def test_quoting_does_not_excuse_a_changed_word_inside_a_cited_sentence():
     assert [s.supported for s in report.sentences] == [False, False]
     assert report.sentences[0].reason == "name 'rust' is not in the source"
     assert report.sentences[1].reason == "negation differs from the source"
+
+
+@pytest.mark.parametrize("sentence", [
+    "I don't know.", "I don’t know: no retrieved context.", "Sorry, but the passages do not say.",
+    "The context does not mention how to delete Python.", "I am not sure.", "There is no information about it.",
+])
+def test_a_sentence_that_declines_to_answer_claims_nothing_and_passes(sentence):
+    assert declines(sentence)
+    assert check_support(sentence, [DELETE]).sentences[0].supported
+
+
+@pytest.mark.parametrize("sentence", [
+    "I don't know the exact version, but Python deletes itself in 2020.",    # goes on to claim something
+    "I am not sure; it is removed by the installer.",
+    "Iterators do not know their own length.",                               # not a refusal at all
+    "No information is stored in the registry.",
+])
+def test_a_sentence_that_only_starts_like_a_refusal_is_checked(sentence):
+    assert not declines(sentence)
+    assert check_support(sentence, [DELETE]).hallucinated

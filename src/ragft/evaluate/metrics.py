@@ -1,5 +1,6 @@
 """Per-question scores and their aggregates: retrieval against gold ids (hit@1, recall@k, MRR, nDCG@10),
-answers against the reference (exact match, token F1, ROUGE-L) and hallucination via rag.grounding."""
+answers against the reference (exact match, token F1, ROUGE-L), abstention, and via rag.grounding hallucination
+(against the reference + gold documents, the same for every system) and grounding in the system's own passages."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ragft.evaluate.evalset import EvalItem
 from ragft.evaluate.stats import bootstrap_ci
-from ragft.rag.grounding import DEFAULT_THRESHOLD, SupportReport, check_support
+from ragft.rag.grounding import DEFAULT_THRESHOLD, SupportReport, check_support, declines, split_sentences
 
 NDCG_CUTOFF = 10
 
@@ -19,7 +20,7 @@ NDCG_CUTOFF = 10
 METRICS: dict[str, bool] = {
     "hit_at_1": True, "recall_at_k": True, "mrr": True, "ndcg_at_10": True,
     "exact_match": True, "token_f1": True, "rouge_l": True,
-    "hallucinated": False, "supported_ratio": True,
+    "hallucinated": False, "supported_ratio": True, "abstained": False, "grounded": True, "grounded_ratio": True,
 }
 
 
@@ -142,21 +143,20 @@ def score_retrieval(retrieved: Sequence[Any], relevant_ids: Sequence[str], k: in
     )
 
 
-# --- hallucination --------------------------------------------------------------------------------
-
-_ABSTAIN = re.compile(r"(?i)\b(i (do not|don't) know|cannot answer|can't answer|not (stated|mentioned|found) in"
-                      r"|no (information|answer) (in|about)|the (context|sources?|passages?) (does|do) not)")
-
+# --- hallucination ----------------------------------------------------------------------------------
 
 def is_abstention(answer: str) -> bool:
-    """An answer that declines ("I don't know", "the context does not say") makes no claim to check."""
-    return not answer.strip() or bool(_ABSTAIN.search(answer))
+    """An answer that declines as a whole: empty, or every sentence declines ("I don't know.", "The context
+    does not say."). "I don't know X, but Y." or "I don't know. Y is Z." are answers: their claims are checked."""
+    sentences = split_sentences(answer)
+    return not sentences or all(declines(sentence) for sentence in sentences)
 
 
-def support_of(answer: str, contexts: Sequence[str], reference: str | None = None,
+def support_of(answer: str, evidence: Sequence[str], reference: str | None = None,
                threshold: float = DEFAULT_THRESHOLD) -> SupportReport:
-    """Support of each answer sentence by the retrieved contexts or the reference answer."""
-    sources = list(contexts) + ([reference] if reference else [])
+    """Support of each answer sentence by the evidence texts (gold documents, or retrieved passages for the
+    grounding row) and the reference answer."""
+    sources = list(evidence) + ([reference] if reference else [])
     return check_support(answer, sources, threshold=threshold)
 
 
@@ -168,24 +168,37 @@ def _context_texts(retrieved: Sequence[Any]) -> list[str]:
 
 def score_question(item: EvalItem, answer: str | None = None, retrieved: Sequence[Any] | None = None,
                    contexts: Sequence[str] | None = None, k: int = 5,
-                   threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
+                   threshold: float = DEFAULT_THRESHOLD, evidence: Sequence[str] = ()) -> dict[str, Any]:
     """One flat row of scores for a question: retrieval metrics when the item has gold ids and `retrieved`
-    is given (None = the system does not retrieve), answer metrics when an answer is given. `contexts`
-    defaults to the texts of the retrieved chunks; the reference answer always counts as support."""
+    is given (None = the system does not retrieve), answer metrics when an answer is given.
+
+    Hallucination is checked against the same evidence for every system: the reference answer plus
+    `evidence` (the texts of the question's gold documents; empty = the reference alone). A retrieving
+    system also gets `grounded`: every sentence supported by its own passages (`contexts`, default the
+    texts of the retrieved chunks), without the reference. An answer that abstains as a whole scores 0 on
+    exact match, F1 and ROUGE-L (unless the reference itself declines), is not hallucinated and is grounded."""
     row: dict[str, Any] = {"id": item.id}
     if item.relevant_ids and retrieved is not None:
         row.update({name: value for name, value in vars(score_retrieval(retrieved, item.relevant_ids, k)).items()
                     if name != "k"})
-    if answer is not None:
-        row.update(vars(score_answer(answer, item.reference_answer)))
-        abstained = is_abstention(answer)
-        row["abstained"] = abstained
-        if abstained:
-            row["hallucinated"], row["supported_ratio"] = 0.0, 1.0
-        else:
-            report = support_of(answer, _context_texts(retrieved or ()) if contexts is None else contexts,
-                                item.reference_answer, threshold)
-            row["hallucinated"], row["supported_ratio"] = float(report.hallucinated), report.supported_ratio
+    if answer is None:
+        return row
+    abstained = is_abstention(answer)
+    wrong = abstained and not is_abstention(item.reference_answer)
+    row.update(vars(AnswerScores(0.0, 0.0, 0.0) if wrong else score_answer(answer, item.reference_answer)))
+    row["abstained"] = abstained
+    if abstained:
+        row["hallucinated"], row["supported_ratio"], row["unsupported_sentences"] = 0.0, 1.0, []
+        if retrieved is not None or contexts is not None:
+            row["grounded"], row["grounded_ratio"] = 1.0, 1.0
+        return row
+    report = support_of(answer, evidence, item.reference_answer, threshold)
+    row["hallucinated"], row["supported_ratio"] = float(report.hallucinated), report.supported_ratio
+    row["unsupported_sentences"] = [s.text for s in report.sentences if not s.supported]
+    if retrieved is not None or contexts is not None:
+        own = check_support(answer, _context_texts(retrieved or ()) if contexts is None else contexts,
+                            threshold=threshold)
+        row["grounded"], row["grounded_ratio"] = float(not own.hallucinated), own.supported_ratio
     return row
 
 

@@ -38,7 +38,7 @@ class QuestionRecord(_Record):
     contexts: list[RetrievedContext] = Field(default_factory=list)
     retrieval: dict[str, float] = Field(default_factory=dict)    # hit@1, recall@k, mrr, ndcg@10
     quality: dict[str, float] = Field(default_factory=dict)      # f1, rouge_l, exact_match
-    hallucinated: bool | None = None
+    hallucinated: bool | None = None                              # a sentence unsupported by reference + gold documents
     unsupported_sentences: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)      # seconds: embed, search, generate, total
     input_tokens: int = 0
@@ -47,8 +47,11 @@ class QuestionRecord(_Record):
     error: str | None = None                                      # a failed question is kept, not dropped
     repeat: int = 0                                               # which of --repeat N answers (seed = seed + repeat)
     model: str = ""
-    abstained: bool = False                                       # "I don't know": no claim, not hallucinated
+    abstained: bool = False                                       # declined as a whole: wrong, not hallucinated
     supported_ratio: float | None = None
+    evidence_ids: list[str] = Field(default_factory=list)        # gold documents checked against, beside the reference
+    grounded: bool | None = None                                  # retrieving systems: all supported by own passages
+    grounded_ratio: float | None = None
     judge_hallucinated: bool | None = None                        # the optional LLM judge's verdict (--judge)
 
 
@@ -62,6 +65,7 @@ class MetricValue(_Record):
     unit: str = ""
     method: str = ""
     note: str = ""
+    caveat: str = ""                          # shown next to the value: "by construction" (see the note)
 
 
 class TableRow(_Record):

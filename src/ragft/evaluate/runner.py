@@ -20,6 +20,7 @@ import numpy as np
 from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.evaluate.config import EvalConfig, config_from_mapping
 from ragft.evaluate.evalset import EvalItem, load_evalset
+from ragft.evaluate.evidence import GoldDocuments
 from ragft.evaluate.records import QuestionRecord, RunManifest
 from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
                                  QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
@@ -207,9 +208,10 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
         remaining = [(i, r, s) for i, r in todo for s in systems if (s.name, i.id, r) not in done]
         if remaining:
             _warm_up(systems, questions.items[:config.warmup], config.seed)
+        gold = GoldDocuments(questions.corpus_dirs)
         with QuestionLog(run_dir / QUESTIONS) as log, _bar(progress, len(remaining)) as advance:
             for item, repeat, system in remaining:
-                log.append(answer_and_score(system, item, repeat, config, judge))
+                log.append(answer_and_score(system, item, repeat, config, judge, gold))
                 advance(system.name)
         _measure_freshness(config, systems, manifest, run_dir)
         _summarise(config, run_dir, manifest, index)
@@ -311,7 +313,8 @@ def _warm_up(systems: Sequence[System], items: Sequence[EvalItem], seed: int) ->
                 pass
 
 
-def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalConfig, judge=None) -> QuestionRecord:
+def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalConfig, judge=None,
+                     gold=None) -> QuestionRecord:
     """One question through one system, scored; a failure is recorded on the row, never dropped."""
     base = dict(system=system.name, question_id=item.id, question=item.question,
                 reference_answer=item.reference_answer, relevant_ids=list(item.relevant_ids), repeat=repeat)
@@ -324,27 +327,31 @@ def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalCo
         return QuestionRecord(answer="", error=message, **base)
     return QuestionRecord(answer=answer.answer, contexts=answer.contexts, timings=answer.timings,
                           input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
-                          model=answer.model, **base, **_scores(item, answer, system.config.k, judge))
+                          model=answer.model, **base, **_scores(item, answer, system.config.k, judge, gold))
 
 
-def _scores(item: EvalItem, answer: SystemAnswer, k: int, judge) -> dict[str, Any]:
-    from ragft.evaluate.metrics import score_question, support_of
+def _scores(item: EvalItem, answer: SystemAnswer, k: int, judge, gold=None) -> dict[str, Any]:
+    """Scores of one answer. Hallucination is checked for every system against the same evidence: the
+    reference plus the gold documents' text (`gold`: an evidence.GoldDocuments; None = the reference alone);
+    retrieving systems also get `grounded`, support by their own retrieved passages alone."""
+    from ragft.evaluate.metrics import score_question
 
-    row = score_question(item, answer.answer, retrieved=answer.hits, k=k)
+    texts = gold.texts(item.relevant_ids) if gold is not None else {}
+    contexts = [c.text for c in answer.contexts] if answer.hits is not None else None
+    row = score_question(item, answer.answer, retrieved=answer.hits, contexts=contexts, k=k,
+                         evidence=list(texts.values()))
     out: dict[str, Any] = {
         "retrieval": {name: row[name] for name in ("hit_at_1", "recall_at_k", "mrr", "ndcg_at_10") if name in row},
         "quality": {name: row[name] for name in ("exact_match", "token_f1", "rouge_l")},
         "hallucinated": bool(row["hallucinated"]), "abstained": bool(row["abstained"]),
-        "supported_ratio": row["supported_ratio"],
+        "supported_ratio": row["supported_ratio"], "unsupported_sentences": row["unsupported_sentences"],
+        "evidence_ids": list(texts),
     }
-    contexts = [c.text for c in answer.contexts]
-    if not row["abstained"]:
-        report = support_of(answer.answer, contexts, item.reference_answer)
-        out["unsupported_sentences"] = [s.text for s in report.sentences if not s.supported]
-        if judge is not None:
-            out["judge_hallucinated"] = judge.check_support(answer.answer, contexts + [item.reference_answer]).hallucinated
-    elif judge is not None:
-        out["judge_hallucinated"] = False
+    if "grounded" in row:
+        out["grounded"], out["grounded_ratio"] = bool(row["grounded"]), row["grounded_ratio"]
+    if judge is not None:
+        out["judge_hallucinated"] = (False if row["abstained"] else judge.check_support(
+            answer.answer, list(texts.values()) + [item.reference_answer]).hallucinated)
     return out
 
 
@@ -432,14 +439,35 @@ def _summarise(config: EvalConfig, run_dir: Path, manifest: RunManifest, index) 
 
 
 def _notes(config: EvalConfig, records: Sequence[QuestionRecord]) -> dict[str, dict[str, str]]:
-    notes: dict[str, dict[str, str]] = {"retrieval_accuracy": {}, "cost_per_1k": {}, "hallucination_rate": {}}
+    """Per row and system, what the number means; a note starting "by construction" marks a value the
+    system's design fixes (the table shows it next to the value)."""
+    notes: dict[str, dict[str, str]] = {"retrieval_accuracy": {}, "cost_per_1k": {}, "hallucination_rate": {},
+                                        "abstention_rate": {}, "grounded_rate": {}}
     for system in config.systems:
         if system.kind not in RETRIEVING:
             notes["retrieval_accuracy"][system.name] = "no retrieval: see answer F1"
+            notes["grounded_rate"][system.name] = "no retrieval: no passages of its own"
         notes["cost_per_1k"][system.name] = (f"{system.generator} tokens priced as {config.price_model}"
                                              f"{' (fine-tuned)' if system.kind in TUNED else ''}")
-        if system.kind not in RETRIEVING:
-            notes["hallucination_rate"][system.name] = "checked against the reference answer only"
+        own = [r for r in records if r.system == system.name and r.error is None]
+        with_gold = [r for r in own if r.relevant_ids]
+        missing = sum(not r.evidence_ids for r in with_gold)
+        if own and (not with_gold or missing == len(with_gold)):
+            notes["hallucination_rate"][system.name] = ("checked against the reference answer only: no gold "
+                                                        "document text was available to this run")
+        elif missing:
+            notes["hallucination_rate"][system.name] = (f"{missing}/{len(with_gold)} questions checked against "
+                                                        "the reference only (gold document not found)")
+        if system.generator == "extractive" and system.kind in RETRIEVING:
+            notes["grounded_rate"][system.name] = ("by construction: the extractive answerer only quotes its "
+                                                   "retrieved passages")
+            notes["hallucination_rate"].setdefault(system.name, (
+                "quotes passages: supported whenever it quoted a gold document, so retrieval decides this number"))
+        elif system.generator == "extractive":
+            notes["abstention_rate"][system.name] = ("by construction: the extractive answerer needs passages, "
+                                                     "so it always abstains closed-book")
+            notes["hallucination_rate"].setdefault(system.name, (
+                "by construction: it always abstains closed-book, and an abstention is not a hallucination"))
     return notes
 
 

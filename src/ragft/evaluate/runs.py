@@ -118,8 +118,8 @@ def read_records(path: Path, repair: bool = False) -> list[QuestionRecord]:
 
 
 CSV_COLUMNS = ("system", "question_id", "repeat", "question", "answer", "reference_answer", "hallucinated",
-               "abstained", "supported_ratio", "judge_hallucinated", "input_tokens", "output_tokens", "cost_usd",
-               "model", "error", "relevant_ids", "retrieved_doc_ids")
+               "abstained", "grounded", "supported_ratio", "judge_hallucinated", "input_tokens", "output_tokens",
+               "cost_usd", "model", "error", "relevant_ids", "retrieved_doc_ids")
 
 
 def records_csv(records: Sequence[QuestionRecord]) -> str:
@@ -235,6 +235,8 @@ def _delta(row, other, system: str, a: Run, b: Run, settings: TableSettings) -> 
             method = f"paired bootstrap on {shared} shared questions"
     if better == "n/a" and difference is not None:
         better, method = _overlap(va, vb, row.higher_is_better)
+    if spec is not None and not spec.ranked:
+        better, method = "n/a", "neither direction is better (see the row's method)"
     return MetricDelta(key=row.key, label=row.label, system=system, a=va.value, b=vb.value,
                        a_text=format_value(va), b_text=format_value(vb), difference=difference,
                        better=better, method=method)

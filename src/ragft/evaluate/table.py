@@ -10,6 +10,7 @@ import numpy as np
 
 from ragft.evaluate.records import MetricValue, QuestionRecord, RunTable, TableRow
 from ragft.evaluate.stats import bootstrap_ci, compare_detail
+from ragft.rag.grounding import DEFAULT_THRESHOLD
 
 Key = tuple[str, int]           # (question_id, repeat): what pairs two systems' answers
 
@@ -23,6 +24,7 @@ class RowSpec:
     value: Callable[[QuestionRecord], float | None] | None = None   # per-question value; None = run-level
     quantile: float | None = None                                   # latency rows: a percentile, not a mean
     method: str = ""
+    ranked: bool = True                                             # False: no direction is better, no winner
 
 
 def _timing(stage: str) -> Callable[[QuestionRecord], float | None]:
@@ -41,8 +43,15 @@ def _flag(value: bool | None) -> float | None:
     return None if value is None else float(value)
 
 
-SUPPORT_METHOD = ("judge-free support checker (ragft.rag.grounding, lexical, threshold 0.75): an answer "
-                  "hallucinates when a sentence is supported neither by the retrieved context nor the reference")
+SUPPORT_METHOD = (f"judge-free support checker (ragft.rag.grounding, lexical, threshold {DEFAULT_THRESHOLD:g}): "
+                  "an answer hallucinates when a sentence is not supported by the question's evidence, the same "
+                  "for every system: the reference answer plus the gold documents; share of all answers, an "
+                  "abstention counts as not hallucinated")
+GROUNDED_METHOD = ("retrieving systems: every sentence supported by the system's own retrieved passages "
+                   "(support checker, reference not used); an abstention counts as grounded")
+ABSTAIN_METHOD = ("answers that decline as a whole (empty, or every sentence \"I don't know\"-like); scored 0 "
+                  "for F1/ROUGE-L/exact match and not hallucinated; neither direction is better, so no winner")
+BY_CONSTRUCTION = "by construction"      # a note starting so marks a value the system's design fixes
 
 ROWS: tuple[RowSpec, ...] = (
     RowSpec("cost_per_1k", "Cost per 1k queries", False, "USD", lambda r: None if r.cost_usd is None else r.cost_usd * 1000,
@@ -56,6 +65,10 @@ ROWS: tuple[RowSpec, ...] = (
             method="share of gold documents in the top k"),
     RowSpec("hallucination_rate", "Hallucination rate", False, "fraction", lambda r: _flag(r.hallucinated),
             method=SUPPORT_METHOD),
+    RowSpec("abstention_rate", "Abstention rate", False, "fraction", lambda r: float(r.abstained),
+            method=ABSTAIN_METHOD, ranked=False),
+    RowSpec("grounded_rate", "Grounded in own retrieved passages", True, "fraction", lambda r: _flag(r.grounded),
+            method=GROUNDED_METHOD),
     RowSpec("judge_hallucination_rate", "Hallucination rate (LLM judge)", False, "fraction",
             lambda r: _flag(r.judge_hallucinated), method="LLM judge per sentence (prompt in the manifest)"),
     RowSpec("token_f1", "Answer F1", True, "", _quality("token_f1"), method="SQuAD token F1 vs the reference"),
@@ -74,7 +87,8 @@ ROWS: tuple[RowSpec, ...] = (
 
 ROW_SPECS = {spec.key: spec for spec in ROWS}
 HEADLINE = ("cost_per_1k", "latency_p95", "time_to_production", "freshness", "retrieval_accuracy",
-            "hallucination_rate", "judge_hallucination_rate", "token_f1", "rouge_l")   # the seed's rows + quality
+            "hallucination_rate", "judge_hallucination_rate", "abstention_rate", "grounded_rate",
+            "token_f1", "rouge_l")   # the seed's rows + quality, abstention and grounding
 
 SEED_CLAIMS: dict[str, dict[str, str]] = {
     "cost_per_1k": {"rag": "$4-8", "fine-tuned": "$1.50 (after amortized training)", "winner": "Fine-tuning at scale"},
@@ -108,6 +122,7 @@ class TableSettings:
     confidence: float = 0.95
     seed: int = 0
     notes: dict[str, dict[str, str]] = field(default_factory=dict)   # row key -> system -> note
+    # a note starting with BY_CONSTRUCTION sets the cell's caveat: shown next to the value everywhere
 
 
 def per_question(records: Iterable[QuestionRecord], spec: RowSpec) -> dict[str, dict[Key, float]]:
@@ -189,8 +204,9 @@ def _question_row(spec: RowSpec, records: Sequence[QuestionRecord], systems: Seq
             continue
         mean, low, high = _estimate(samples, spec, settings)
         cells[name] = MetricValue(value=mean, low=low, high=high, n=len(samples), unit=spec.unit,
-                                  method=spec.method, note=note)
-    present = [name for name in systems if values.get(name)]
+                                  method=spec.method, note=note,
+                                  caveat=BY_CONSTRUCTION if note.startswith(BY_CONSTRUCTION) else "")
+    present = [name for name in systems if values.get(name)] if spec.ranked else []
     winner = overall_winner(present, lambda a, b: paired_winner(values[a], values[b], spec, settings))
     what = f"p{round(spec.quantile * 100)}" if spec.quantile is not None else "mean"
     return TableRow(key=spec.key, label=spec.label, higher_is_better=spec.higher_is_better, values=cells,
@@ -263,7 +279,7 @@ def format_value(value: MetricValue, with_interval: bool = True) -> str:
     text = show(value.value)
     if with_interval and value.low is not None and value.high is not None:
         text += f" [{show(value.low)}, {show(value.high)}]"
-    return text
+    return f"{text} ({value.caveat})" if value.caveat else text
 
 
 def _formatter(unit: str, magnitude: float) -> Callable[[float], str]:

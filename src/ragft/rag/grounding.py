@@ -2,7 +2,9 @@
 
 A sentence is supported when a window of 1-2 consecutive source sentences covers enough of its content
 words (stopwords removed, lightly stemmed) and agrees with it on numbers, names and negation. The default
-threshold is calibrated on the Python FAQ (docs/evaluation.md, benchmarks/bench_support_checker.py).
+threshold is tuned on 152 labelled real Gemma 3 270M answers (tests/data/support-calibration/); on the held-out
+half precision is 0.65 and recall 0.80 for flagging unsupported answers, and most supported answers that restate
+the question are flagged too (docs/evaluation.md, benchmarks/bench_support_checker.py --labelled).
 An optional LLM judge (LLMJudge) asks a ragft Generator instead.
 """
 from __future__ import annotations
@@ -40,6 +42,17 @@ _BULLET = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s+")
 _CITATION_RUN = re.compile(r"(?:\s*(?:\[\^?\d+(?:\s*[,;–-]\s*\d+)*\]|【\d+】))+")
 # "Dan J." and "J. R. R." are initials; "types in C." ends a sentence.
 _INITIAL = re.compile(r"(?:^|\b[A-Z][A-Za-z]*\.?\s)[A-Z]\.$")
+# A sentence that declines to answer, from its first words: "I don't know ...", "Sorry, the passages do not ...".
+_DECLINES = re.compile(
+    r"(?i)^[\s*_>-]*(?:(?:sorry|unfortunately|i['’]?m sorry|i am sorry)\b[,.!]?\s*(?:but\s+)?)?"
+    r"(?:i\s+(?:do\s+not|don['’]?t)\s+know|i\s+(?:cannot|can['’]?t|can\s+not|am\s+unable\s+to|am\s+not\s+able\s+to)"
+    r"\s+(?:answer|say|tell|find|help|determine|provide)|i['’]?m\s+not\s+(?:sure|certain|able)|i\s+am\s+not\s+(?:sure|certain)"
+    r"|(?:it\s+is|it['’]s|this\s+is)\s+not\s+(?:stated|mentioned|specified|clear)"
+    r"|there\s+is\s+no\s+(?:information|answer|mention)\b|no\s+(?:information|answer)\s*(?:[.!]|$|(?:is\s+)?"
+    r"(?:available|given|provided|found))"
+    r"|(?:the|these|this|my)\s+(?:provided\s+)?(?:context|sources?|passages?|documents?|documentation|text)\s+"
+    r"(?:does|do)\s+(?:not|n['’]t)|none\s+of\s+the\s+(?:retrieved\s+)?(?:passages|sources|documents))")
+_CONTRAST = re.compile(r"(?i)\b(?:but|however|although|though|yet|except)\b|[;:]\s*(?:it|this|that|the|they|you)\b")
 
 
 @dataclass(frozen=True)
@@ -225,11 +238,19 @@ def _flat(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def declines(sentence: str) -> bool:
+    """A sentence that declines to answer ("I don't know ...", "The passages do not say ...") makes no claim;
+    "I don't know the version, but it was 1991." goes on to claim something, so it is not declining."""
+    match = _DECLINES.match(sentence)
+    return bool(match) and not _CONTRAST.search(sentence, match.end())
+
+
 def check_sentence(sentence: str, windows: list[_Window], threshold: float,
                    flat_sources: Sequence[str] = ()) -> SentenceSupport:
-    """`flat_sources`: the sources through `_flat`; a sentence quoted from one of them is supported outright."""
+    """`flat_sources`: the sources through `_flat`; a sentence quoted from one of them is supported outright.
+    A sentence without content words, or one that declines to answer, claims nothing and passes."""
     terms = content_terms(sentence)
-    if not terms:
+    if not terms or declines(sentence):
         return SentenceSupport(sentence, True, 1.0, None, "")
     quoted = _flat(sentence)
     for index, source in enumerate(flat_sources):

@@ -133,7 +133,8 @@ def format_value(value: MetricValue) -> str:
     """A metric value in its unit: $4.10, 1.84 s, 320 ms, 91.0%, 0.823, 14 days."""
     if value.value is None:
         return "—"
-    return _formatter(value.unit, value.value)(value.value)
+    text = _formatter(value.unit, value.value)(value.value)
+    return f"{text} ({value.caveat})" if value.caveat else text
 
 
 def _spread(value: MetricValue) -> str:
