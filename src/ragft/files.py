@@ -17,13 +17,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragft"
 
 
-def write_atomic(path: Path | str, text: str) -> Path:
-    """Write `text` (UTF-8) to a temp file beside `path`, then rename it into place (mode 0644)."""
+def write_atomic(path: Path | str, text: str | bytes) -> Path:
+    """Write `text` (UTF-8; bytes as they are) to a temp file beside `path`, then rename it into place (mode 0644)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with (os.fdopen(handle, "wb") if isinstance(text, bytes) else os.fdopen(handle, "w", encoding="utf-8")) as out:
             out.write(text)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
