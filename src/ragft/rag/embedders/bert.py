@@ -165,9 +165,20 @@ class TorchBert:
                 "ln2": (get(f"{p}.output.LayerNorm.weight"), get(f"{p}.output.LayerNorm.bias")),
             })
 
-    def mean_pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def mean_pooled(self, ids: np.ndarray, mask: np.ndarray, threads: int | None = None) -> np.ndarray:
         """ids, mask: (batch, length) arrays; returns the mask-weighted mean of the last hidden state, float32
-        (batch, hidden), as numpy."""
+        (batch, hidden), as numpy. `threads`: torch's intra-op threads for this call only (CPU), then restored."""
+        torch = self.torch
+        previous = torch.get_num_threads()
+        if threads and self.device.type == "cpu" and threads != previous:
+            torch.set_num_threads(threads)
+        try:
+            return self._pooled(ids, mask)
+        finally:
+            if torch.get_num_threads() != previous:
+                torch.set_num_threads(previous)
+
+    def _pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         torch = self.torch
         with torch.inference_mode():
             ids_t = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64)).to(self.device)

@@ -15,6 +15,10 @@ from ragft.rag.embedders.bundled import MODEL_ID, bundled_tokenizer, load_bundle
 
 BACKENDS = ("auto", "torch", "numpy")
 BACKEND_ENV = "RAGFT_MINILM_BACKEND"
+# A batch of at most this many token slots (a question, a few short texts) runs on one torch thread: its GEMMs
+# (a dozen rows against 42 MB of weights) gain nothing from a second thread, whose wake-up only adds latency
+# jitter, and on a busy machine a second spinning thread made a query 7x slower (docs/benchmarks.md).
+SMALL_CALL_TOKENS = 256
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
@@ -59,11 +63,10 @@ class MiniLMEmbedder:
             raise InputError("minilm backend 'torch': torch is not installed; use backend 'numpy' or install torch")
         if found is not None:
             self.backend, self.device = "torch", device or found
-            if self.device == "cpu":
-                use_usable_cores()
+            self.threads = use_usable_cores() if self.device == "cpu" else None
             self.bert = TorchBert(model.weights, model.config, self.device)
         else:
-            self.backend, self.device = "numpy", "cpu"
+            self.backend, self.device, self.threads = "numpy", "cpu", None
             self.bert = Bert(model.weights, model.config)
         self.tokenizer = bundled_tokenizer(model, model.max_seq_length)
         self.batch_size = batch_size
@@ -90,7 +93,8 @@ class MiniLMEmbedder:
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
         if self.backend == "torch":
-            return l2_normalise(self.bert.mean_pooled(ids, mask))
+            threads = 1 if ids.size <= SMALL_CALL_TOKENS else self.threads
+            return l2_normalise(self.bert.mean_pooled(ids, mask, threads=threads))
         hidden = self.bert.forward(ids, mask)
         pooled = np.einsum("bld,bl->bd", hidden, mask) / mask.sum(axis=1, keepdims=True)
         return l2_normalise(pooled)
