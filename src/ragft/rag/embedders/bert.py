@@ -178,6 +178,14 @@ class TorchBert:
             if torch.get_num_threads() != previous:
                 torch.set_num_threads(previous)
 
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last hidden state as numpy (batch, length, hidden): the same interface as the numpy `Bert`."""
+        torch = self.torch
+        with torch.inference_mode():
+            ids_t = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64)).to(self.device)
+            mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32)).to(self.device)
+            return self._forward(ids_t, mask_t).float().cpu().numpy()
+
     def _pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         torch = self.torch
         with torch.inference_mode():
