@@ -2,7 +2,12 @@
 in count and time; reports p50/p95/max latency, throughput and errors, and fails unless every ask succeeded.
 
     python benchmarks/bench_serve_load.py [--docs DIR] [--requests 200] [--concurrency 8] [--cap-seconds 60]
-                                          [--embedder minilm] [--generator extractive] [--json]
+                                          [--embedder minilm] [--generator extractive] [--workers N] [--json]
+    python benchmarks/bench_serve_load.py --compare [--requests 60]    # 1 vs 8 clients, 1 worker vs the pool
+
+`--compare` runs four phases in one go, each against a fresh copy of the same index (so no phase answers from
+another's cache): one client and 8 clients, with one worker thread (the server before the pool) and with the
+default pool (one thread per usable core); it reports uncached p50/p95 of each and the 8-client/1-client ratio.
 
 Questions are the FAQ's own section titles (lines ending in "?"), so each has an answer in the corpus. The
 server runs with the default app but a raised rate limit (the default 240/min per client would answer 429s);
@@ -14,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -28,7 +34,8 @@ FAQ = Path(__file__).resolve().parents[1] / "tests/data/python3.11-doc/usr/share
 SERVER = """
 import sys, uvicorn
 from ragft.server.app import create_app
-app = create_app(sys.argv[1], sys.argv[2], rate_per_minute=1e6, burst=100000, generator=sys.argv[4])
+app = create_app(sys.argv[1], sys.argv[2], rate_per_minute=1e6, burst=100000, generator=sys.argv[4],
+                 workers=int(sys.argv[5]) or None)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
 
@@ -124,6 +131,52 @@ def summary(results: list[dict], requested: int, wall: float) -> dict:
     }
 
 
+def serve_phase(index: Path, scratch: Path, items: list[str], concurrency: int, cap: float, generator: str,
+                workers: int) -> tuple[list[dict], float]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(index), str(scratch / "runs"), str(port), generator,
+                               str(workers)], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    try:
+        wait_ready(base, server)
+        import httpx
+
+        with httpx.Client(base_url=base, timeout=cap) as client:   # loads index + embedder
+            ask(client, "warm-up: what is Python?")
+        return load(base, items, concurrency, cap)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def compare(args, asked: list[str]) -> dict:
+    import shutil
+
+    items = [asked[i % len(asked)] for i in range(args.requests)]
+    phases = {}
+    load_avg = [round(os.getloadavg()[0], 1)]
+    with tempfile.TemporaryDirectory() as scratch:
+        built = Path(scratch) / "built"
+        corpus = build_index(args.docs, built, args.embedder)
+        for workers in (1, 0):
+            for clients in (1, 8):
+                index = Path(scratch) / f"index-{workers}-{clients}"
+                shutil.copytree(built, index)
+                cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+                results, wall = serve_phase(index, Path(scratch), items, clients, args.cap_seconds, args.generator,
+                                            workers)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                label = f"{'1 worker' if workers == 1 else 'pool'}, {clients} client{'s' if clients > 1 else ''}"
+                phases[label] = {**summary(results, len(items), wall),
+                                 "server_cpu_s": round(after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime, 1)}
+                print(label, json.dumps(phases[label]), file=sys.stderr)
+    load_avg.append(round(os.getloadavg()[0], 1))
+    ratios = {kind: round(phases[f"{kind}, 8 clients"]["uncached_p95_ms"] / phases[f"{kind}, 1 client"]["uncached_p95_ms"], 2)
+              for kind in ("1 worker", "pool")}
+    return {"corpus": corpus, "requests": len(items), "distinct_questions": len(asked), "load_avg": load_avg,
+            "phases": phases, "p95_8_over_1": ratios}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=FAQ)
@@ -132,11 +185,16 @@ def main() -> None:
     parser.add_argument("--cap-seconds", type=float, default=60.0)
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--generator", default="extractive")
+    parser.add_argument("--workers", type=int, default=0, help="answering threads (0: one per usable core)")
+    parser.add_argument("--compare", action="store_true", help="1 vs 8 clients, 1 worker vs the pool")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     asked = questions(args.docs)
     if not asked:
         raise SystemExit(f"no FAQ questions found under {args.docs}")
+    if args.compare:
+        print(json.dumps(compare(args, asked), indent=2))
+        return
     items = [asked[i % len(asked)] for i in range(args.requests)]
     with tempfile.TemporaryDirectory() as scratch:
         index = Path(scratch) / "index"
@@ -144,7 +202,7 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([sys.executable, "-c", SERVER, str(index), str(Path(scratch) / "runs"), str(port),
-                                   args.generator], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+                                   args.generator, str(args.workers)], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         try:
             wait_ready(base, server)
             import httpx

@@ -38,10 +38,13 @@ def atomic_path(path: Path | str, suffix: str = ".tmp") -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: Path | str, text: str) -> Path:
-    """Write `text` (UTF-8) to a temp file beside `path`, then rename it into place (mode 0644)."""
+def write_atomic(path: Path | str, text: str | bytes) -> Path:
+    """Write `text` (UTF-8; bytes as they are) to a temp file beside `path`, then rename it into place (mode 0644)."""
     with atomic_path(path) as temp:
-        temp.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            temp.write_bytes(text)
+        else:
+            temp.write_text(text, encoding="utf-8")
     return Path(path)
 
 

@@ -42,10 +42,12 @@ class TooLarge(Exception):
 
 def create_app(index_path: str | Path, runs_dir: str | Path, token: str | None = None, *,
                max_body_bytes: int = MAX_BODY_BYTES, rate_per_minute: float = 240, burst: int = 60,
-               generator: str = "extractive", generator_options: dict[str, Any] | None = None) -> FastAPI:
+               generator: str = "extractive", generator_options: dict[str, Any] | None = None,
+               workers: int | None = None) -> FastAPI:
     """The web app; `token`, when set, is required (Bearer header, or `?token=` once, which sets a cookie).
-    Without a token only loopback Host names are served, so a web page cannot reach it by DNS rebinding."""
-    asker = Asker(index_path, generator, generator_options=generator_options)
+    Without a token only loopback Host names are served, so a web page cannot reach it by DNS rebinding.
+    `workers`: threads answering questions (default: the cores the process may use)."""
+    asker = Asker(index_path, generator, generator_options=generator_options, workers=workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -1,11 +1,18 @@
-"""The index the server asks: opened once, used from one worker thread (its caches are SQLite connections)."""
+"""The index the server asks: opened once, searched and answered from a pool of threads sized to the cores.
+
+Reading is thread-safe: the store and BM25 are read-only while serving, the embedding cache keeps one SQLite
+connection per thread and the answer cache serializes its own. The index is never written here (single writer:
+`ragft index` in its own process, under the index lock)."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from ragft.errors import RagftError
 
@@ -13,13 +20,73 @@ log = logging.getLogger("ragft.server")
 CONTEXT_CHARS = 700
 
 
+class CoalescingEmbedder:
+    """An Embedder in front of `inner` that embeds the questions of concurrent requests in one batch.
+
+    A question is a dozen rows against all of the model's weights, so one forward pass over 8 questions costs
+    little more than one: the first waiting thread embeds everything queued while the others wait, and the
+    questions that arrive meanwhile form the next batch. Calls of several texts pass straight through."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self._cond = threading.Condition()
+        self._queue: list[dict[str, Any]] = []
+        self._busy = False
+        self.batches: list[int] = []      # sizes of the batches embedded, for the benchmark and tests
+
+    def __getattr__(self, name: str) -> Any:   # stats, backend, ... of the wrapped embedder
+        return getattr(self.inner, name)
+
+    def embed(self, texts):
+        texts = list(texts)
+        if len(texts) != 1:
+            return self.inner.embed(texts)
+        job: dict[str, Any] = {"text": texts[0], "done": False}
+        with self._cond:
+            self._queue.append(job)
+            while self._busy and not job["done"]:
+                self._cond.wait()
+            if not job["done"]:
+                self._busy = True
+                batch, self._queue = self._queue, []
+        if not job["done"]:
+            self._run(batch)
+        if "error" in job:
+            raise job["error"]
+        return job["vector"][None, :]
+
+    def _run(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            vectors = self.inner.embed([job["text"] for job in batch])
+            results = [{"vector": vector} for vector in vectors]
+        except Exception as error:  # noqa: BLE001 (each waiting request gets the error, as if it had embedded alone)
+            results = [{"error": error}] * len(batch)
+        with self._cond:
+            for job, result in zip(batch, results):
+                job.update(result, done=True)
+            self.batches.append(len(batch))
+            self._busy = False
+            self._cond.notify_all()
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:    # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class Asker:
     def __init__(self, index_path: str | Path, generator: str = "extractive", k: int = 5,
-                 generator_options: dict[str, Any] | None = None):
+                 generator_options: dict[str, Any] | None = None, workers: int | None = None):
         self.index_path = Path(index_path)
         self.generator, self.k = generator, k
         self.generator_options = dict(generator_options or {})
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragft-index")
+        self.workers = workers or default_workers()
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ragft-index")
+        self._lock = threading.Lock()
+        self._warm = False
         self._index = None
 
     @property
@@ -27,11 +94,24 @@ class Asker:
         return (self.index_path / "meta.json").is_file()
 
     def _open(self):
-        if self._index is None:
-            from ragft.rag.engine import Index
+        with self._lock:
+            if self._index is None:
+                from ragft.rag.engine import Index
 
-            self._index = Index.open(self.index_path, create=False)
-        return self._index
+                self._index = Index.open(self.index_path, create=False)
+                self._index.embedder = CoalescingEmbedder(self._index.embedder)
+            return self._index
+
+    def _ask(self, question: str):
+        """Until one ask has succeeded, asks run one at a time: the first creates the generator (a local model
+        loads once, not once per waiting request); later ones run in parallel."""
+        index = self._open()
+        if self._warm:
+            return index.ask(question, self.generator, k=self.k, stream=True, **self.generator_options)
+        with self._lock:
+            answer = index.ask(question, self.generator, k=self.k, stream=True, **self.generator_options)
+            self._warm = True
+            return answer
 
     async def stream(self, question: str) -> AsyncIterator[dict[str, Any]]:
         """Events: {"type": "token", "text"}..., then {"type": "done", "citations", ...} or {"type": "error"}."""
@@ -43,7 +123,7 @@ class Asker:
 
         def work() -> None:
             try:
-                answer = self._open().ask(question, self.generator, k=self.k, stream=True, **self.generator_options)
+                answer = self._ask(question)
                 for piece in answer:
                     put({"type": "token", "text": piece})
                 put({"type": "done", **answer_summary(answer)})

@@ -108,3 +108,110 @@ class Bert:
         down += layer.down_b
         down += x
         return _layer_norm(down, *layer.ln2, self.eps)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), capped by $OMP_NUM_THREADS when that is set."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:    # not Linux
+        cores = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(cores, int(limit))) if limit.isdigit() and int(limit) > 0 else max(1, cores)
+
+
+class TorchBert:
+    """The same encoder in torch (float32, inference mode): MKL/oneDNN GEMMs and fused attention, on CPU or CUDA.
+
+    Takes the weights as numpy arrays (shared with torch, not copied on CPU) and returns numpy, so callers do not
+    import torch themselves."""
+
+    def __init__(self, weights: dict[str, np.ndarray], config: dict, device: str = "cpu"):
+        import torch
+
+        self.torch = torch
+        self.device = torch.device(device)
+        self.hidden = int(config["hidden_size"])
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        act = config.get("hidden_act", "gelu")
+        if act != "gelu":
+            raise ValueError(f"unsupported hidden_act {act!r}: only exact 'gelu' is implemented")
+
+        def get(name: str):
+            array = np.ascontiguousarray(weights[name], dtype=np.float32)
+            if not array.flags.writeable:    # torch wants writeable memory; the copy is made once, at load
+                array = array.copy()
+            return torch.from_numpy(array).to(self.device)
+
+        emb = "embeddings"
+        self.word = get(f"{emb}.word_embeddings.weight")
+        self.position = get(f"{emb}.position_embeddings.weight")
+        self.token_type = get(f"{emb}.token_type_embeddings.weight")
+        self.emb_ln = (get(f"{emb}.LayerNorm.weight"), get(f"{emb}.LayerNorm.bias"))
+        self.layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}"
+            attn = f"{p}.attention.self"
+            self.layers.append({
+                "qkv_w": torch.cat([get(f"{attn}.{n}.weight") for n in ("query", "key", "value")]),
+                "qkv_b": torch.cat([get(f"{attn}.{n}.bias") for n in ("query", "key", "value")]),
+                "out_w": get(f"{p}.attention.output.dense.weight"), "out_b": get(f"{p}.attention.output.dense.bias"),
+                "ln1": (get(f"{p}.attention.output.LayerNorm.weight"), get(f"{p}.attention.output.LayerNorm.bias")),
+                "up_w": get(f"{p}.intermediate.dense.weight"), "up_b": get(f"{p}.intermediate.dense.bias"),
+                "down_w": get(f"{p}.output.dense.weight"), "down_b": get(f"{p}.output.dense.bias"),
+                "ln2": (get(f"{p}.output.LayerNorm.weight"), get(f"{p}.output.LayerNorm.bias")),
+            })
+
+    def mean_pooled(self, ids: np.ndarray, mask: np.ndarray, threads: int | None = None) -> np.ndarray:
+        """ids, mask: (batch, length) arrays; returns the mask-weighted mean of the last hidden state, float32
+        (batch, hidden), as numpy. `threads`: torch's intra-op threads for this call only (CPU), then restored."""
+        torch = self.torch
+        previous = torch.get_num_threads()
+        if threads and self.device.type == "cpu" and threads != previous:
+            torch.set_num_threads(threads)
+        try:
+            return self._pooled(ids, mask)
+        finally:
+            if torch.get_num_threads() != previous:
+                torch.set_num_threads(previous)
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last hidden state as numpy (batch, length, hidden): the same interface as the numpy `Bert`."""
+        torch = self.torch
+        with torch.inference_mode():
+            ids_t = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64)).to(self.device)
+            mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32)).to(self.device)
+            return self._forward(ids_t, mask_t).float().cpu().numpy()
+
+    def _pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        with torch.inference_mode():
+            ids_t = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64)).to(self.device)
+            mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32)).to(self.device)
+            hidden = self._forward(ids_t, mask_t)
+            pooled = torch.einsum("bld,bl->bd", hidden, mask_t) / mask_t.sum(dim=1, keepdim=True)
+            return pooled.float().cpu().numpy()
+
+    def _forward(self, ids, mask):
+        torch = self.torch
+        functional = torch.nn.functional
+        batch, length = ids.shape
+        x = self.word[ids] + self.position[:length] + self.token_type[0]
+        x = functional.layer_norm(x, (self.hidden,), *self.emb_ln, self.eps)
+        # Additive mask, as in the numpy pass; None when no row is padded (the fused kernel's fastest path).
+        bias = None if bool(mask.all()) else ((1.0 - mask) * _MASKED)[:, None, None, :]
+        head_dim = self.hidden // self.heads
+        for layer in self.layers:
+            qkv = functional.linear(x, layer["qkv_w"], layer["qkv_b"])
+            q, k, v = qkv.view(batch, length, 3, self.heads, head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+            context = functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            context = context.transpose(1, 2).reshape(batch, length, self.hidden)
+            attn = functional.linear(context, layer["out_w"], layer["out_b"]) + x
+            x = functional.layer_norm(attn, (self.hidden,), *layer["ln1"], self.eps)
+            up = functional.gelu(functional.linear(x, layer["up_w"], layer["up_b"]))
+            down = functional.linear(up, layer["down_w"], layer["down_b"]) + x
+            x = functional.layer_norm(down, (self.hidden,), *layer["ln2"], self.eps)
+        return x

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ragft.errors import MissingDependencyError, RagftError
+from ragft.files import cache_dir, write_atomic
 
 MODEL_ID = "all-MiniLM-L6-v2"
 WHEEL_MODULE = "all_minilm_l6_v2"
@@ -64,21 +65,56 @@ def verify_sha256(data: bytes, expected: str, source: str) -> str:
     return actual
 
 
-@functools.lru_cache(maxsize=2)
-def load_bundled_minilm(zip_path: Path | None = None, expected_sha256: str = MINILM_SHA256) -> BundledModel:
-    from safetensors.numpy import load
+def verified_cache_folder(expected_sha256: str = MINILM_SHA256) -> Path:
+    """Where the verified weights are kept unzipped: the user cache (files.cache_dir), keyed by their hash."""
+    return cache_dir() / "models" / f"{MODEL_ID}-{expected_sha256[:12]}"
 
-    path = Path(zip_path) if zip_path else bundled_zip_path()
+
+def _stamp_for(zip_path: Path, weights: Path, sha: str) -> dict:
+    zipped, unzipped = zip_path.stat(), weights.stat()
+    return {"zip": str(zip_path.resolve()), "zip_size": zipped.st_size, "zip_mtime_ns": zipped.st_mtime_ns,
+            "size": unzipped.st_size, "mtime_ns": unzipped.st_mtime_ns, "sha256": sha}
+
+
+def verified_weights(path: Path, expected_sha256: str) -> tuple[dict[str, np.ndarray], str]:
+    """The weights and their sha256. Unzipping and hashing the 87 MB file takes ~2 s, so the first verified read
+    is also written to the user cache with a stamp (zip and file size + mtime, hash); later loads whose stamp
+    still matches read that file without hashing it again. Any change to either file re-verifies from the zip."""
+    from safetensors.numpy import load, load_file
+
+    folder = verified_cache_folder(expected_sha256)
+    weights, stamp = folder / "model.safetensors", folder / "verified.json"
+    try:
+        if stamp.is_file() and weights.is_file():
+            recorded = json.loads(stamp.read_text(encoding="utf-8"))
+            if recorded.get("sha256") == expected_sha256 and recorded == _stamp_for(path, weights, expected_sha256):
+                return load_file(weights), expected_sha256
+    except (OSError, ValueError):
+        pass    # an unreadable cache is only a slower start: verify from the zip below
     with zipfile.ZipFile(path) as archive:
         raw = archive.read("model.safetensors")
-        sha = verify_sha256(raw, expected_sha256, f"{path}:model.safetensors")
+    sha = verify_sha256(raw, expected_sha256, f"{path}:model.safetensors")
+    try:
+        stamp.unlink(missing_ok=True)
+        write_atomic(weights, raw)
+        write_atomic(stamp, json.dumps(_stamp_for(path, weights, sha)))
+    except OSError:
+        pass    # read-only cache folder: verify on every start instead
+    return load(raw), sha
+
+
+@functools.lru_cache(maxsize=2)
+def load_bundled_minilm(zip_path: Path | None = None, expected_sha256: str = MINILM_SHA256) -> BundledModel:
+    path = Path(zip_path) if zip_path else bundled_zip_path()
+    weights, sha = verified_weights(path, expected_sha256)
+    with zipfile.ZipFile(path) as archive:
         tokenizer_json = archive.read("tokenizer.json").decode("utf-8")
         config = json.loads(archive.read("config.json"))
         st_config = json.loads(archive.read("sentence_bert_config.json"))
         pooling = json.loads(archive.read("1_Pooling/config.json"))
     if not pooling.get("pooling_mode_mean_tokens"):
         raise ModelIntegrityError(f"{path}:1_Pooling/config.json is not mean pooling; this model is not supported")
-    return BundledModel(load(raw), tokenizer_json, config, int(st_config["max_seq_length"]), sha)
+    return BundledModel(weights, tokenizer_json, config, int(st_config["max_seq_length"]), sha)
 
 
 def bundled_tokenizer(model: BundledModel, max_length: int | None):
