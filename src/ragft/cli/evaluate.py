@@ -22,11 +22,25 @@ def register(app: typer.Typer) -> None:
 
 @eval_app.command("make")
 def make(
-    corpus: Path = typer.Argument(..., metavar="CORPUS", help="Folder (or file) of FAQ-shaped Markdown/RST or Q/A JSONL."),
-    output: Path = typer.Option(Path("evalset.jsonl"), "--output", "-o", metavar="FILE", help="Where to write the eval set."),
+    corpus: Path = typer.Argument(..., metavar="CORPUS", help="Folder (or file): FAQ-shaped Markdown/RST or Q/A JSONL; any documents with --generator or --structure."),
+    output: Path = typer.Option(Path("evalset.jsonl"), "--output", "--out", "-o", metavar="FILE", help="Where to write the eval set."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    generator: Optional[str] = typer.Option(None, "--generator", metavar="NAME", help="Draft questions from plain documents with this generator (local, openai, anthropic, openai-compatible; none = structure only)."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Model of --generator (local: base model)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL", help="Server of an openai-compatible generator."),
+    n: int = typer.Option(200, "--n", metavar="N", help="Questions wanted (one chunk sampled per question, stratified by document)."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the chunk sample."),
+    price_model: Optional[str] = typer.Option(None, "--price-model", metavar="MODEL", help="Catalog model the estimate is priced at (default --model)."),
+    structure: bool = typer.Option(False, "--structure", help="Also take pairs from headings and definition lists (free, offline)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before spending (needed without a terminal)."),
 ) -> None:
-    """Build an eval set from a corpus already shaped as questions and answers."""
+    """Build an eval set: from a corpus shaped as questions and answers, or (--generator/--structure) from
+    any documents, with a cost estimate first and quality filters."""
+    if generator is not None or structure:
+        from ragft.cli.testset import make_from_docs
+
+        return make_from_docs(corpus, output, generator, model=model, base_url=base_url, n=n, seed=seed,
+                              price_model=price_model, structure=structure, yes=yes, json_out=json_out)
     from ragft.evaluate.evalset import make_evalset, save_evalset
 
     items = make_evalset(corpus)
@@ -123,10 +137,16 @@ def run(
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Finish an interrupted run."),
     all_rows: bool = typer.Option(False, "--all", help="Show every row (retrieval ranks, per-stage latency), not only the seed's."),
     json_out: bool = typer.Option(False, "--json", help="Print the table, verdict and run folder as JSON."),
+    fail_under: Optional[str] = typer.Option(None, "--fail-under", metavar="[SYS:]METRIC=V,...", help="Exit 1 when a system's metric is below (e.g. token_f1=0.35,recall_at_5=0.85)."),
+    fail_over: Optional[str] = typer.Option(None, "--fail-over", metavar="[SYS:]METRIC=V,...", help="Exit 1 when a system's metric is above (e.g. latency_p95=2.5,hallucination_rate=0.05)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the threshold checks as JUnit XML."),
 ) -> None:
     """Answer the same questions with each system; print the seed's table measured, write the run folder."""
+    from ragft.evaluate.gate import parse_thresholds
     from ragft.evaluate.runner import evaluate
     from ragft.evaluate.runs import DEFAULT_ROOT, new_run_dir
+
+    thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
 
     if resume is None:
         config = _run_config(config_file, locals())
@@ -139,6 +159,22 @@ def run(
         err_console.print(f"interrupted: answers so far are kept; continue with `ragft eval run --resume {resume_hint}`")
         raise typer.Exit(130)
     _print_run(result, json_out, all_rows)
+    if thresholds or junit:
+        _apply_gate(result, thresholds, junit)
+
+
+def _apply_gate(run, thresholds, junit: Optional[Path]) -> None:
+    from ragft.evaluate.gate import check_cases, check_thresholds, write_junit
+
+    checks = check_thresholds(run, thresholds)
+    if junit:
+        write_junit(junit, f"ragft gate {run.run_id}", check_cases(checks))
+    failed = [c for c in checks if not c.passed]
+    for check in checks:
+        err_console.print(("FAIL " if not check.passed else "ok   ") + check.message, highlight=False, soft_wrap=True)
+    if failed:
+        err_console.print(f"gate failed: {len(failed)} of {len(checks)} threshold checks", highlight=False)
+        raise typer.Exit(1)
 
 
 def _run_config(config_file: Optional[Path], flags: dict):
@@ -216,13 +252,19 @@ def compare(
     run_a: Path = typer.Argument(..., metavar="RUN_A", help="A run folder."),
     run_b: Path = typer.Argument(..., metavar="RUN_B", help="Another run folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit 1 when a paired interval shows B worse than A on --metric."),
+    metric: str = typer.Option("token_f1", "--metric", metavar="NAME", help="Metric of --fail-on-regression (default token_f1)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the regression checks as JUnit XML."),
 ) -> None:
     """Per metric and system: A, B, B - A and which is better (paired on shared questions when possible)."""
     from rich.table import Table
 
     from ragft.evaluate.runs import compare_runs, load_run
 
-    result = compare_runs(load_run(run_a), load_run(run_b))
+    base, new = load_run(run_a), load_run(run_b)
+    result = compare_runs(base, new)
+    if fail_on_regression or junit:
+        return _regression_gate(base, new, metric, junit, result if json_out else None)
     if json_out:
         return print_json(result)
     grid = Table(title=f"A = {result.a}   B = {result.b}", title_justify="left")
@@ -232,6 +274,44 @@ def compare(
         diff = "" if row.difference is None else f"{row.difference:+.4g}"
         grid.add_row(row.label, row.system, row.a_text, row.b_text, diff, row.better)
     console.print(grid)
+
+
+def _regression_gate(base, new, metric: str, junit: Optional[Path], json_result) -> None:
+    from ragft.evaluate.gate import regression_cases, regressions, write_junit
+
+    found = regressions(base, new, metric)
+    if junit:
+        write_junit(junit, f"ragft compare {base.run_id} {new.run_id}", regression_cases(found))
+    if json_result is not None:
+        print_json({"comparison": json_result, "regressions": [
+            {"system": r.system, "metric": r.metric, "regressed": r.regressed, "message": r.message,
+             "difference": r.difference} for r in found]})
+    else:
+        for r in found:
+            console.print(("FAIL " if r.regressed else "ok   ") + r.message, highlight=False, soft_wrap=True)
+    worse = [r.system for r in found if r.regressed]
+    if worse:
+        err_console.print(f"regression: B is worse than A on {metric} for {', '.join(worse)}", highlight=False)
+        raise typer.Exit(1)
+
+
+@eval_app.command("gate")
+def gate(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A finished run folder."),
+    fail_under: Optional[str] = typer.Option(None, "--fail-under", metavar="[SYS:]METRIC=V,...", help="Fail when a system's metric is below."),
+    fail_over: Optional[str] = typer.Option(None, "--fail-over", metavar="[SYS:]METRIC=V,...", help="Fail when a system's metric is above."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the checks as JUnit XML."),
+) -> None:
+    """Check a finished run against thresholds; exit 1 naming each one that failed."""
+    from ragft.evaluate.gate import parse_thresholds
+    from ragft.evaluate.runs import load_run
+
+    thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
+    if not thresholds:
+        from ragft.errors import InputError
+
+        raise InputError("give --fail-under and/or --fail-over, e.g. --fail-under token_f1=0.35")
+    _apply_gate(load_run(run_dir), thresholds, junit)
 
 
 @eval_app.command("show")
