@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 from ragft.cli.output import console, err_console, print_json
 from ragft.errors import InputError
 
 
-def make_from_docs(docs: Path, output: Path, generator: Optional[str], *, model: Optional[str],
-                   base_url: Optional[str], n: int, seed: int, price_model: Optional[str], structure: bool,
+def make_from_docs(docs: Path, output: Path, generator: str | None, *, model: str | None,
+                   base_url: str | None, n: int, seed: int, price_model: str | None, structure: bool,
                    yes: bool, json_out: bool) -> None:
     from ragft.evaluate.testset import make_testset, save_testset
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from ragft.errors import InputError
 from ragft.evaluate.decision import PairedDifference, correctness, paired_difference
@@ -143,7 +144,7 @@ class Regression:
 def regressions(base, new, metric: str = "token_f1", systems: Sequence[str] | None = None) -> list[Regression]:
     """Per system in both runs: the paired difference NEW - BASE on the shared questions; regressed when the
     interval shows NEW worse. Answer-correctness metrics count failed or abstaining answers as 0."""
-    key, k = metric_key(metric)
+    key, _ = metric_key(metric)
     spec = ROW_SPECS[key]
     if spec.value is None or spec.quantile is not None:
         means = ", ".join(s for s, r in ROW_SPECS.items() if r.value is not None and r.quantile is None)

@@ -5,9 +5,9 @@ says so when the result is thin."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Sequence
 
 from ragft.evaluate.faq import reference_answer
 from ragft.evaluate.testset import Draft
@@ -15,7 +15,7 @@ from ragft.rag.document import Chunk, Document
 
 MIN_ANSWER_WORDS = 6
 MAX_ANSWER_WORDS = 60
-_MD_DEFINITION = re.compile(r"^(?P<term>[^\s:#>*+-][^\n]{0,80})\n(?:\n)?:[ \t]+(?P<body>.+(?:\n[ \t]+\S.*)*)", re.M)
+_MD_DEFINITION = re.compile(r"^(?P<term>[^\s:#>*+-][^\n]{0,80})\n(?:\n)?:[ \t]+(?P<body>.+(?:\n[ \t]+\S.*)*)", re.MULTILINE)
 _RST_DEFINITION = re.compile(r"(?:^|\n\n)(?P<term>[A-Za-z`*][^\n]{0,80})\n(?P<body>(?:[ \t]{2,}\S[^\n]*\n?)+)")
 _RST_NOT_TERM = re.compile(r"::\s*$|^\.\.\s|^[-*+]\s|^\d+[.)]\s|^[=~^\"'`#*+<>-]{3,}\s*$")
 

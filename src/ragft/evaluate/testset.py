@@ -15,10 +15,11 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ragft.errors import InputError
 from ragft.evaluate.evalset import EvalItem, save_evalset
@@ -53,8 +54,8 @@ _LOCAL_EXAMPLES = {
     "how-to": ("To list the files of an installed package, run dpkg -L followed by the package name.",
                "How do I see which files an installed package put on the system?",
                "Run dpkg -L followed by the package name."),
-    "multi-sentence": ("Bread goes stale because its starch recrystallises as it cools. Warming it briefly "
-                       "reverses this for a while.",
+    "multi-sentence": (("Bread goes stale because its starch recrystallises as it cools. Warming it briefly "
+                        "reverses this for a while."),
                        "Why does bread go stale, and can it be undone?",
                        "Its starch recrystallises as it cools. Warming it briefly reverses this for a while."),
 }
@@ -120,8 +121,8 @@ def local_prompt(request) -> str:
             f"Passage: {text}\nQuestion:")
 
 
-_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
-_LINES = re.compile(r"^\s*(?:(?:Question|Q)\s*:\s*)?(?P<q>.+?)\s*\n+\s*(?:Answer|A)\s*:\s*(?P<a>.+?)\s*$", re.S | re.I)
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+_LINES = re.compile(r"^\s*(?:(?:Question|Q)\s*:\s*)?(?P<q>.+?)\s*\n+\s*(?:Answer|A)\s*:\s*(?P<a>.+?)\s*$", re.DOTALL | re.IGNORECASE)
 
 
 def parse_draft(text: str) -> tuple[str, str] | None:
@@ -332,7 +333,7 @@ def build_testset(drafts: Sequence[Draft], unparsed: int, *, requested: int, sam
     for item, (draft, _) in zip(items, tagged):
         used[draft.chunk.id]["items"].append(item.id)
     manifest = {
-        "format": MANIFEST_FORMAT, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "format": MANIFEST_FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "docs": str(docs), "generator": generator, "model": model, "seed": seed, "chunking": chunking,
         "requested": requested, "sampled_chunks": sampled, "drafts": len(drafts) + unparsed, "kept": len(items),
         "kinds": {kind: sum(f"kind:{kind}" in i.tags for i in items) for kind in KINDS},
