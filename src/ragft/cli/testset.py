@@ -15,7 +15,7 @@ def make_from_docs(docs: Path, output: Path, generator: str | None, *, model: st
     from ragft.evaluate.testset import make_testset, save_testset
 
     def confirm(estimate) -> bool:
-        err_console.print(f"estimate: {estimate.text()}")
+        err_console.print(f"estimate: {estimate.text()}", highlight=False, soft_wrap=True)
         if yes:
             return True
         if not sys.stdin.isatty():
@@ -28,7 +28,7 @@ def make_from_docs(docs: Path, output: Path, generator: str | None, *, model: st
 
     def progress(done: int, total: int) -> None:
         if done == total or done % step == 0:
-            err_console.print(f"drafting questions: {done}/{total}", highlight=False)
+            err_console.print(f"drafting questions: {done}/{total}", highlight=False, soft_wrap=True)
 
     result = make_testset(docs, generator, n=n, model=model, base_url=base_url, seed=seed, price_model=price_model,
                           structure=structure, confirm=confirm, on_progress=progress)
@@ -39,14 +39,15 @@ def make_from_docs(docs: Path, output: Path, generator: str | None, *, model: st
                "estimate": result.manifest["estimate"]}
     if json_out:
         return print_json(summary)
-    console.print(f"wrote {len(result.items)} questions to {evalset} (chunks used: {sidecar})")
+    console.print(f"wrote {len(result.items)} questions to {evalset} (chunks used: {sidecar})", soft_wrap=True)
     for count in result.filters:
         flagged = f", flagged {count.flagged}" if count.flagged else ""
         console.print(f"  {count.name:30} kept {count.kept:4}  dropped {count.dropped:4}{flagged}  ({count.what})",
-                      highlight=False)
-    console.print("  kinds: " + ", ".join(f"{k} {v}" for k, v in result.manifest["kinds"].items()), highlight=False)
+                      highlight=False, soft_wrap=True)
+    kinds = ", ".join(f"{k} {v}" for k, v in result.manifest["kinds"].items())
+    console.print(f"  kinds: {kinds}", highlight=False, soft_wrap=True)
     if result.thin:
-        why = ("plain text has no headings or definition lists to take pairs from" if generator in (None, "none")
+        why = ("only the headings and definition lists found" if generator in (None, "none")
                else "the filters dropped drafts or the corpus has fewer usable chunks")
         console.print(f"thin: {len(result.items)} of the {result.requested} questions asked for ({why}); "
-                      "add documents, raise --n, or use a generator", highlight=False)
+                      "add documents, raise --n, or use a generator", highlight=False, soft_wrap=True)
