@@ -124,10 +124,10 @@ def test_finetune_prepare_keeps_the_eval_chunks_out_of_training(docs, server, tm
     assert _make(capsys, docs, server, evalset, "--yes")[0] == 0
     asked = [DOCS["alpha.txt"], DOCS["epsilon.txt"]]
     train = tmp_path / "train.jsonl"
+    unrelated = "An unrelated note about lunch menus and the coffee machine on floor two."
     rows = [{"question": f"Training question {i} about the {topic}?", "answer": f"Training answer {i}.",
              "context": text} for i, (topic, text) in enumerate(
-                 [("backups", asked[0]), ("index", asked[1]), ("other", "An unrelated note about lunch menus "
-                                                                       "and the coffee machine on floor two.")] * 2)]
+                 [("backups", asked[0]), ("index", asked[1]), ("other", unrelated)] * 2)]
     train.write_text("".join(json.dumps(r) + "\n" for r in rows))
     code, out, err = run_cli(capsys, "finetune", "prepare", str(train), "--out", str(tmp_path / "prepared"),
                              "--eval-set", str(evalset), "--val-fraction", "0", "--json")
