@@ -89,24 +89,26 @@ def test_metric_names_map_onto_the_table_and_unknown_ones_are_refused(gated, cap
     assert code == 1 and "unknown metric 'speed'" in err
 
 
-def _write_run(folder, f1: list[float], latency: float = 1.0):
-    records = [QuestionRecord(system="rag", question_id=f"q{i}", question="q", reference_answer="r", answer="a",
+def write_run(folder, f1: list[float], latency: float = 1.0, systems: dict[str, str] | None = None):
+    """A run folder with per-question F1 values `f1` for each system (name -> kind; default one "rag")."""
+    systems = systems or {"rag": "rag"}
+    records = [QuestionRecord(system=name, question_id=f"q{i}", question="q", reference_answer="r", answer="a",
                               quality={"token_f1": v, "rouge_l": v}, timings={"total": latency},
-                              hallucinated=False) for i, v in enumerate(f1)]
+                              hallucinated=False) for name in systems for i, v in enumerate(f1)]
     manifest = RunManifest(run_id=folder.name, created_at="2026-01-01T00:00:00+00:00", bench="crafted",
-                           evalset_sha256="0" * 64, systems=[SystemConfig(name="rag", kind="rag")],
+                           evalset_sha256="0" * 64, systems=[SystemConfig(name=n, kind=k) for n, k in systems.items()],
                            bootstrap_resamples=500, status="complete")
     folder.mkdir(parents=True)
     write_json(folder / MANIFEST, manifest)
     write_records(folder / QUESTIONS, records)
-    write_json(folder / TABLE, build_table(records, ["rag"], run_id=folder.name, bench="crafted"))
+    write_json(folder / TABLE, build_table(records, list(systems), run_id=folder.name, bench="crafted"))
     return folder
 
 
 def test_compare_fails_on_a_paired_regression_and_passes_otherwise(tmp_path, capsys):
-    base = _write_run(tmp_path / "base", [0.6 + 0.01 * i for i in range(20)])
-    worse = _write_run(tmp_path / "worse", [0.5 + 0.01 * i for i in range(20)])
-    same = _write_run(tmp_path / "same", [0.6 + 0.01 * i + (0.02 if i % 2 else -0.02) for i in range(20)])
+    base = write_run(tmp_path / "base", [0.6 + 0.01 * i for i in range(20)])
+    worse = write_run(tmp_path / "worse", [0.5 + 0.01 * i for i in range(20)])
+    same = write_run(tmp_path / "same", [0.6 + 0.01 * i + (0.02 if i % 2 else -0.02) for i in range(20)])
     code, out, err = run_cli(capsys, "eval", "compare", str(base), str(worse), "--fail-on-regression",
                              "--junit", str(tmp_path / "cmp.xml"))
     assert code == 1 and "FAIL rag: token_f1 new - base -0.1" in out and "B is worse than A on token_f1 for rag" in err

@@ -224,6 +224,9 @@ def _print_table(table, all_rows: bool = False) -> None:
 
     from ragft.evaluate.table import HEADLINE, format_value
 
+    rows = table.rows if all_rows else [r for r in table.rows if r.key in HEADLINE]
+    if console.width < 34 + 26 * len(table.systems) + 14:
+        return _print_stacked(table, rows)
     grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
                  title_justify="left")
     grid.add_column("metric")
@@ -236,7 +239,7 @@ def _print_table(table, all_rows: bool = False) -> None:
         grid.add_column("seed says (RAG | fine-tuning | winner)", style="dim")
     claims = Table("metric", "seed says: RAG", "fine-tuning", "winner", title="what the seed claims",
                    title_justify="left", style="dim")
-    for row in table.rows if all_rows else [r for r in table.rows if r.key in HEADLINE]:
+    for row in rows:
         said = [row.seed_claim.get(key, "") for key in ("rag", "fine-tuned", "winner")]
         values = [format_value(row.values[s]) for s in table.systems]
         grid.add_row(row.label, *values, row.winner, *([" | ".join(said)] if beside and any(said) else []))
@@ -245,6 +248,32 @@ def _print_table(table, all_rows: bool = False) -> None:
     console.print(grid)
     if not beside and claims.row_count:
         console.print(claims)
+
+
+def _print_stacked(table, rows) -> None:
+    """Too narrow for a column per system: one line per system under each metric, names never cut."""
+    from rich.table import Table
+
+    from ragft.evaluate.table import format_value
+
+    grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
+                 title_justify="left")
+    grid.add_column("metric", overflow="fold", ratio=1)
+    grid.add_column("system", no_wrap=True, min_width=max(len(s) for s in table.systems))
+    grid.add_column("value", no_wrap=True)
+    grid.add_column("winner", no_wrap=True)
+    for row in rows:
+        for position, system in enumerate(table.systems):
+            first = position == 0
+            grid.add_row(row.label if first else "", system, format_value(row.values[system]),
+                         row.winner if first else "", end_section=position == len(table.systems) - 1)
+    console.print(grid)
+    claims = [(row.label, *[row.seed_claim.get(k, "") for k in ("rag", "fine-tuned", "winner")]) for row in rows
+              if row.seed_claim]
+    if claims:
+        console.print("what the seed claims (RAG | fine-tuning | winner):", style="dim")
+        for label, *said in claims:
+            console.print(f"  {label}: " + " | ".join(said), style="dim", highlight=False, soft_wrap=False)
 
 
 @eval_app.command("compare")

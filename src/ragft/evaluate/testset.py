@@ -33,6 +33,7 @@ SELF_ANSWER_SHARE = 0.7         # answer content words already in the question: 
 DUPLICATE_JACCARD = 0.8         # content-word Jaccard of two questions: near-duplicates
 VERBATIM_RUN = 8                # words copied in a row from the chunk: the question copies its wording
 MAX_OUTPUT_TOKENS = 160
+LOCAL_OUTPUT_TOKENS = 96        # the local model writes "Q?\nAnswer: A" without JSON; a blank line stops it
 
 KIND_ASK = {
     "fact": "a short fact-lookup question (what, which, who, when) answered by one phrase or sentence",
@@ -100,7 +101,7 @@ def kind_for(position: int) -> str:
 
 # --- prompts ---------------------------------------------------------------------------------------
 
-def draft_request(chunk: Chunk, kind: str):
+def draft_request(chunk: Chunk, kind: str, max_tokens: int = MAX_OUTPUT_TOKENS):
     """The request a chat generator gets: the chunk as passage [1], the kind of question asked for."""
     from ragft.llm.base import GenerationRequest, Passage
 
@@ -108,7 +109,7 @@ def draft_request(chunk: Chunk, kind: str):
            "Reply with JSON only.")
     return GenerationRequest(question=ask, passages=(Passage(ref=1, chunk_id=chunk.id, text=chunk.text,
                                                              title=chunk.title),),
-                             system=SYSTEM_PROMPT, max_tokens=MAX_OUTPUT_TOKENS, temperature=0.0)
+                             system=SYSTEM_PROMPT, max_tokens=max_tokens, temperature=0.0)
 
 
 def local_prompt(request) -> str:
@@ -176,7 +177,7 @@ def estimate_cost(chunks: Sequence[Chunk], generator: str, model: str | None,
         from ragft.llm.tokens import count_tokens
 
         tokens = sum(count_tokens(local_prompt(r)) for r in requests)
-        return Estimate(calls, tokens, out_tokens, 0.0, None, "local model on this machine: no API cost; "
+        return Estimate(calls, tokens, calls * LOCAL_OUTPUT_TOKENS, 0.0, None, "local model on this machine: no API cost; "
                         "tokens by ragft's simple counter")
     from ragft.costs import load_catalog
     from ragft.costs.tokens import counter_for
@@ -232,9 +233,10 @@ def generate_drafts(chunks: Sequence[Chunk], generator, on_progress: Callable[[i
     """One draft per chunk (kinds cycling from `start`); (drafts, how many outputs did not parse)."""
     drafts, unparsed = [], 0
     name = getattr(generator, "name", "generator")
+    limit = LOCAL_OUTPUT_TOKENS if name == "local" else MAX_OUTPUT_TOKENS
     for position, chunk in enumerate(chunks):
         kind = kind_for(start + position)
-        parsed = parse_draft(generator.generate(draft_request(chunk, kind)).text)
+        parsed = parse_draft(generator.generate(draft_request(chunk, kind, limit)).text)
         if parsed is None:
             unparsed += 1
         else:
