@@ -123,3 +123,17 @@ def test_compare_fails_on_a_paired_regression_and_passes_otherwise(tmp_path, cap
     code, _, err = run_cli(capsys, "eval", "compare", str(base), str(worse), "--fail-on-regression",
                            "--metric", "latency_p95")
     assert code == 1 and "needs a per-question mean" in err
+
+
+def test_a_run_off_a_terminal_prints_one_plain_line_per_stage_and_its_answering_progress(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "eval", "run", "--bench", "python-faq", "--from", str(PYTHON_DOC_TREE),
+                           "--distractors", "0", "--cache", str(tmp_path / "cache"), "--systems", "closed-book",
+                           "--limit", "4", "--warmup", "1", "--out", str(tmp_path / "run"))
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("ragft: ")]
+    assert lines[0] == "ragft: warming up on 1 questions (not timed)"
+    assert "ragft: answering: 4 answers from 1 systems" in lines
+    assert [line.split(" (")[0] for line in lines if line.startswith("ragft: answering ")] == [
+        f"ragft: answering {i}/4" for i in range(1, 5)]
+    assert lines[-1] == "ragft: pricing, bootstrap intervals and the verdict"
+    assert "\r" not in err and "Loading weights" not in err
