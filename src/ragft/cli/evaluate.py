@@ -160,21 +160,9 @@ def run(
         raise typer.Exit(130)
     _print_run(result, json_out, all_rows)
     if thresholds or junit:
-        _apply_gate(result, thresholds, junit)
+        from ragft.cli.gate import apply_gate
 
-
-def _apply_gate(run, thresholds, junit: Optional[Path]) -> None:
-    from ragft.evaluate.gate import check_cases, check_thresholds, write_junit
-
-    checks = check_thresholds(run, thresholds)
-    if junit:
-        write_junit(junit, f"ragft gate {run.run_id}", check_cases(checks))
-    failed = [c for c in checks if not c.passed]
-    for check in checks:
-        err_console.print(("FAIL " if not check.passed else "ok   ") + check.message, highlight=False, soft_wrap=True)
-    if failed:
-        err_console.print(f"gate failed: {len(failed)} of {len(checks)} threshold checks", highlight=False)
-        raise typer.Exit(1)
+        apply_gate(result, thresholds, junit)
 
 
 def _run_config(config_file: Optional[Path], flags: dict):
@@ -293,7 +281,9 @@ def compare(
     base, new = load_run(run_a), load_run(run_b)
     result = compare_runs(base, new)
     if fail_on_regression or junit:
-        return _regression_gate(base, new, metric, junit, result if json_out else None)
+        from ragft.cli.gate import regression_gate
+
+        return regression_gate(base, new, metric, junit, result if json_out else None)
     if json_out:
         return print_json(result)
     grid = Table(title=f"A = {result.a}   B = {result.b}", title_justify="left")
@@ -303,25 +293,6 @@ def compare(
         diff = "" if row.difference is None else f"{row.difference:+.4g}"
         grid.add_row(row.label, row.system, row.a_text, row.b_text, diff, row.better)
     console.print(grid)
-
-
-def _regression_gate(base, new, metric: str, junit: Optional[Path], json_result) -> None:
-    from ragft.evaluate.gate import regression_cases, regressions, write_junit
-
-    found = regressions(base, new, metric)
-    if junit:
-        write_junit(junit, f"ragft compare {base.run_id} {new.run_id}", regression_cases(found))
-    if json_result is not None:
-        print_json({"comparison": json_result, "regressions": [
-            {"system": r.system, "metric": r.metric, "regressed": r.regressed, "message": r.message,
-             "difference": r.difference} for r in found]})
-    else:
-        for r in found:
-            console.print(("FAIL " if r.regressed else "ok   ") + r.message, highlight=False, soft_wrap=True)
-    worse = [r.system for r in found if r.regressed]
-    if worse:
-        err_console.print(f"regression: B is worse than A on {metric} for {', '.join(worse)}", highlight=False)
-        raise typer.Exit(1)
 
 
 @eval_app.command("gate")
@@ -340,7 +311,9 @@ def gate(
         from ragft.errors import InputError
 
         raise InputError("give --fail-under and/or --fail-over, e.g. --fail-under token_f1=0.35")
-    _apply_gate(load_run(run_dir), thresholds, junit)
+    from ragft.cli.gate import apply_gate
+
+    apply_gate(load_run(run_dir), thresholds, junit)
 
 
 @eval_app.command("show")
