@@ -186,6 +186,11 @@ def test_chunks_are_sampled_across_documents_and_filters_read_words():
     assert copies_chunk("Why is it rebuilt every hour from the wiki pages and answers queries?", DOCS["epsilon.txt"])
 
 
-def test_corpus_chunks_reuse_ingest(docs):
+def test_corpus_chunks_reuse_ingest_and_the_local_estimate_costs_no_money(docs):
+    from ragft.evaluate.testset import LOCAL_OUTPUT_TOKENS, estimate_cost
+
     chunks = corpus_chunks(docs)
     assert {c.doc_id for c in chunks} == set(DOCS) and all(c.text.strip() for c in chunks)
+    estimate = estimate_cost(chunks, "local", None)
+    assert estimate.usd == 0 and estimate.output_tokens == len(chunks) * LOCAL_OUTPUT_TOKENS
+    assert estimate.text().startswith(f"{len(chunks)} generator calls") and "no API cost" in estimate.text()

@@ -160,6 +160,7 @@ class Estimate:
 
     def text(self) -> str:
         cost = ("cost unknown (not in the cost catalog; pass --price-model MODEL)" if self.usd is None
+                else "no API cost" if self.usd == 0 and self.price_model is None
                 else f"about ${self.usd:.4f}" + (f" at {self.price_model} prices" if self.price_model else ""))
         return (f"{self.calls} generator calls, about {self.input_tokens:,} input and at most "
                 f"{self.output_tokens:,} output tokens: {cost} ({self.method})")
@@ -177,8 +178,8 @@ def estimate_cost(chunks: Sequence[Chunk], generator: str, model: str | None,
         from ragft.llm.tokens import count_tokens
 
         tokens = sum(count_tokens(local_prompt(r)) for r in requests)
-        return Estimate(calls, tokens, calls * LOCAL_OUTPUT_TOKENS, 0.0, None, "local model on this machine: no API cost; "
-                        "tokens by ragft's simple counter")
+        return Estimate(calls, tokens, calls * LOCAL_OUTPUT_TOKENS, 0.0, None,
+                        "the local model runs on this machine: its time is the cost; tokens by ragft's simple counter")
     from ragft.costs import load_catalog
     from ragft.costs.tokens import counter_for
 
