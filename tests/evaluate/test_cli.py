@@ -41,3 +41,24 @@ def test_eval_bench_prepare_from_a_folder(tmp_path, capsys):
 def test_eval_errors_are_one_line(tmp_path, capsys):
     code, _, err = _run(capsys, "eval", "bench", "prepare", "nope", "--cache", str(tmp_path))
     assert code == 1 and err == "error: unknown bench 'nope'; choose one of: debian-faq, python-faq\n"
+
+
+def test_the_table_keeps_five_system_names_whole_at_80_columns(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .test_gate import write_run
+
+    names = {"closed-book": "closed-book", "rag": "rag", "fine-tuned": "fine-tuned", "hybrid": "hybrid",
+             "rag-openai-large": "rag"}
+    run = write_run(tmp_path / "run", [0.3 + 0.02 * i for i in range(8)], systems=names)
+    shown = subprocess.run([sys.executable, "-c", "from ragft.cli import main; main()", "eval", "show", str(run)],
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, timeout=120,
+                           check=False)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in shown.stdout
+    for name in names:    # each system on its own line under each metric, its name whole
+        assert sum(f" {name} " in line for line in lines) >= 5
+    assert any("Answer F1" in line for line in lines) and "what the seed claims" in shown.stdout

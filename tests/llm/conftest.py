@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,10 +27,16 @@ class Provider:
     """What the fake provider answers; `fail_first` statuses are returned (in order) before any success."""
 
     answer: str = "Python was created by Guido van Rossum [1]."
+    respond: Callable[[dict[str, Any]], str] | None = None   # derive each answer from the request body instead
     fail_first: list[int] = field(default_factory=list)
     always_status: int | None = None
     stream_error: bool = False
     received: list[Received] = field(default_factory=list)
+
+    def answer_for(self, body: dict[str, Any]) -> str:
+        if self.respond is not None:
+            self.answer = self.respond(body)
+        return self.answer
 
     def pieces(self) -> list[str]:
         words = self.answer.split(" ")
@@ -36,7 +44,7 @@ class Provider:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args):  # keep pytest output clean
         pass
@@ -68,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = self._status_override(provider)
         if status:
             return self._json(status, {"error": {"message": f"simulated {status}", "type": "server_error"}})
+        provider.answer_for(body)
         usage = {"prompt_tokens": 42, "completion_tokens": len(provider.pieces()), "total_tokens": 0}
         if not body.get("stream"):
             return self._json(200, {"id": "c1", "object": "chat.completion", "model": body["model"], "usage": usage,
@@ -139,14 +148,23 @@ class _Server(ThreadingHTTPServer):
     url: str
 
 
-@pytest.fixture
-def provider_server():
-    """A fresh server: `.url` is its base URL, `.provider` scripts its answers and records what it received."""
+@contextmanager
+def serve(provider: Provider | None = None, openai_key: str | None = OPENAI_KEY):
+    """A running server (also for tests outside this folder: `from llm.conftest import serve`)."""
     server = _Server(("127.0.0.1", 0), _Handler)
-    server.provider, server.openai_key, server.anthropic_key = Provider(), OPENAI_KEY, ANTHROPIC_KEY
+    server.provider, server.openai_key, server.anthropic_key = provider or Provider(), openai_key, ANTHROPIC_KEY
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def provider_server():
+    """A fresh server: `.url` is its base URL, `.provider` scripts its answers and records what it received."""
+    with serve() as server:
+        yield server

@@ -160,3 +160,26 @@ def test_a_missing_run_is_a_clear_error_page(browser, base_url):
     assert browser.find_element(By.TAG_NAME, "h1").text == "Not found"
     assert "no run 'no-such-run'" in browser.find_element(By.ID, "error-message").text
     assert _screenshot(browser, "error-404.png").stat().st_size > 5_000
+
+
+def test_a_five_system_report_fits_a_1280_px_laptop_screen(browser, tmp_path):
+    """The measured table with five systems and the notes a real run writes: no horizontal scrollbar at 1280 px
+    and no row taller than a few lines."""
+    from report.sample_run import FIVE_SYSTEMS, write_sample_run
+
+    from ragft.report import load_run, render_html
+
+    run = write_sample_run(tmp_path / "five", "five-systems", FIVE_SYSTEMS)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(load_run(run)), encoding="utf-8")
+    browser.set_window_size(1280, 1000)
+    browser.get(page.as_uri())
+    assert browser.execute_script("return window.innerWidth") == 1280
+    headers = browser.execute_script(
+        "return Array.from(document.querySelectorAll('table.measured th')).map(th => th.textContent)")
+    assert [s.name for s in FIVE_SYSTEMS] == headers[1:6]
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 1280
+    heights = browser.execute_script("return Array.from(document.querySelectorAll('table.measured tbody tr'))"
+                                     ".map(tr => tr.getBoundingClientRect().height)")
+    assert len(heights) >= 5 and max(heights) < 200
+    assert _screenshot(browser, "report-five-systems-1280.png").stat().st_size > 0

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     if debug:
         args.remove("--debug")
     try:
-        app(args=args, prog_name="ragft", standalone_mode=False)
+        code = app(args=args, prog_name="ragft", standalone_mode=False)
+        if type(code) is int and code:      # typer.Exit(n) comes back as a return value without standalone mode
+            raise SystemExit(code)
     except RagftError as error:
         if debug:
             raise

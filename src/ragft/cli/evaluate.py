@@ -22,11 +22,25 @@ def register(app: typer.Typer) -> None:
 
 @eval_app.command("make")
 def make(
-    corpus: Path = typer.Argument(..., metavar="CORPUS", help="Folder (or file) of FAQ-shaped Markdown/RST or Q/A JSONL."),
-    output: Path = typer.Option(Path("evalset.jsonl"), "--output", "-o", metavar="FILE", help="Where to write the eval set."),
+    corpus: Path = typer.Argument(..., metavar="CORPUS", help="Folder (or file): FAQ-shaped Markdown/RST or Q/A JSONL; any documents with --generator or --structure."),
+    output: Path = typer.Option(Path("evalset.jsonl"), "--output", "--out", "-o", metavar="FILE", help="Where to write the eval set."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    generator: Optional[str] = typer.Option(None, "--generator", metavar="NAME", help="Draft questions from plain documents with this generator (local, openai, anthropic, openai-compatible; none = structure only)."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Model of --generator (local: base model)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL", help="Server of an openai-compatible generator."),
+    n: int = typer.Option(200, "--n", metavar="N", help="Questions wanted (one chunk sampled per question, stratified by document)."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the chunk sample."),
+    price_model: Optional[str] = typer.Option(None, "--price-model", metavar="MODEL", help="Catalog model the estimate is priced at (default --model)."),
+    structure: bool = typer.Option(False, "--structure", help="Also take pairs from headings and definition lists (free, offline)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before spending (needed without a terminal)."),
 ) -> None:
-    """Build an eval set from a corpus already shaped as questions and answers."""
+    """Build an eval set: from a corpus shaped as questions and answers, or (--generator/--structure) from
+    any documents, with a cost estimate first and quality filters."""
+    if generator is not None or structure:
+        from ragft.cli.testset import make_from_docs
+
+        return make_from_docs(corpus, output, generator, model=model, base_url=base_url, n=n, seed=seed,
+                              price_model=price_model, structure=structure, yes=yes, json_out=json_out)
     from ragft.evaluate.evalset import make_evalset, save_evalset
 
     items = make_evalset(corpus)
@@ -123,10 +137,16 @@ def run(
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Finish an interrupted run."),
     all_rows: bool = typer.Option(False, "--all", help="Show every row (retrieval ranks, per-stage latency), not only the seed's."),
     json_out: bool = typer.Option(False, "--json", help="Print the table, verdict and run folder as JSON."),
+    fail_under: Optional[str] = typer.Option(None, "--fail-under", metavar="[SYS:]METRIC=V,...", help="Exit 1 when a system's metric is below (e.g. token_f1=0.35,recall_at_5=0.85)."),
+    fail_over: Optional[str] = typer.Option(None, "--fail-over", metavar="[SYS:]METRIC=V,...", help="Exit 1 when a system's metric is above (e.g. latency_p95=2.5,hallucination_rate=0.05)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the threshold checks as JUnit XML."),
 ) -> None:
     """Answer the same questions with each system; print the seed's table measured, write the run folder."""
+    from ragft.evaluate.gate import parse_thresholds
     from ragft.evaluate.runner import evaluate
     from ragft.evaluate.runs import DEFAULT_ROOT, new_run_dir
+
+    thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
 
     if resume is None:
         config = _run_config(config_file, locals())
@@ -139,6 +159,10 @@ def run(
         err_console.print(f"interrupted: answers so far are kept; continue with `ragft eval run --resume {resume_hint}`")
         raise typer.Exit(130)
     _print_run(result, json_out, all_rows)
+    if thresholds or junit:
+        from ragft.cli.gate import apply_gate
+
+        apply_gate(result, thresholds, junit)
 
 
 def _run_config(config_file: Optional[Path], flags: dict):
@@ -188,6 +212,9 @@ def _print_table(table, all_rows: bool = False) -> None:
 
     from ragft.evaluate.table import HEADLINE, format_value
 
+    rows = table.rows if all_rows else [r for r in table.rows if r.key in HEADLINE]
+    if console.width < 34 + 26 * len(table.systems) + 14:
+        return _print_stacked(table, rows)
     grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
                  title_justify="left")
     grid.add_column("metric")
@@ -200,7 +227,7 @@ def _print_table(table, all_rows: bool = False) -> None:
         grid.add_column("seed says (RAG | fine-tuning | winner)", style="dim")
     claims = Table("metric", "seed says: RAG", "fine-tuning", "winner", title="what the seed claims",
                    title_justify="left", style="dim")
-    for row in table.rows if all_rows else [r for r in table.rows if r.key in HEADLINE]:
+    for row in rows:
         said = [row.seed_claim.get(key, "") for key in ("rag", "fine-tuned", "winner")]
         values = [format_value(row.values[s]) for s in table.systems]
         grid.add_row(row.label, *values, row.winner, *([" | ".join(said)] if beside and any(said) else []))
@@ -211,18 +238,52 @@ def _print_table(table, all_rows: bool = False) -> None:
         console.print(claims)
 
 
+def _print_stacked(table, rows) -> None:
+    """Too narrow for a column per system: one line per system under each metric, names never cut."""
+    from rich.table import Table
+
+    from ragft.evaluate.table import format_value
+
+    grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
+                 title_justify="left")
+    grid.add_column("metric", overflow="fold", ratio=1)
+    grid.add_column("system", no_wrap=True, min_width=max(len(s) for s in table.systems))
+    grid.add_column("value", no_wrap=True)
+    grid.add_column("winner", no_wrap=True)
+    for row in rows:
+        for position, system in enumerate(table.systems):
+            first = position == 0
+            grid.add_row(row.label if first else "", system, format_value(row.values[system]),
+                         row.winner if first else "", end_section=position == len(table.systems) - 1)
+    console.print(grid)
+    claims = [(row.label, *[row.seed_claim.get(k, "") for k in ("rag", "fine-tuned", "winner")]) for row in rows
+              if row.seed_claim]
+    if claims:
+        console.print("what the seed claims (RAG | fine-tuning | winner):", style="dim")
+        for label, *said in claims:
+            console.print(f"  {label}: " + " | ".join(said), style="dim", highlight=False, soft_wrap=False)
+
+
 @eval_app.command("compare")
 def compare(
     run_a: Path = typer.Argument(..., metavar="RUN_A", help="A run folder."),
     run_b: Path = typer.Argument(..., metavar="RUN_B", help="Another run folder."),
     json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit 1 when a paired interval shows B worse than A on --metric."),
+    metric: str = typer.Option("token_f1", "--metric", metavar="NAME", help="Metric of --fail-on-regression (default token_f1)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the regression checks as JUnit XML."),
 ) -> None:
     """Per metric and system: A, B, B - A and which is better (paired on shared questions when possible)."""
     from rich.table import Table
 
     from ragft.evaluate.runs import compare_runs, load_run
 
-    result = compare_runs(load_run(run_a), load_run(run_b))
+    base, new = load_run(run_a), load_run(run_b)
+    result = compare_runs(base, new)
+    if fail_on_regression or junit:
+        from ragft.cli.gate import regression_gate
+
+        return regression_gate(base, new, metric, junit, result if json_out else None)
     if json_out:
         return print_json(result)
     grid = Table(title=f"A = {result.a}   B = {result.b}", title_justify="left")
@@ -232,6 +293,27 @@ def compare(
         diff = "" if row.difference is None else f"{row.difference:+.4g}"
         grid.add_row(row.label, row.system, row.a_text, row.b_text, diff, row.better)
     console.print(grid)
+
+
+@eval_app.command("gate")
+def gate(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A finished run folder."),
+    fail_under: Optional[str] = typer.Option(None, "--fail-under", metavar="[SYS:]METRIC=V,...", help="Fail when a system's metric is below."),
+    fail_over: Optional[str] = typer.Option(None, "--fail-over", metavar="[SYS:]METRIC=V,...", help="Fail when a system's metric is above."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the checks as JUnit XML."),
+) -> None:
+    """Check a finished run against thresholds; exit 1 naming each one that failed."""
+    from ragft.evaluate.gate import parse_thresholds
+    from ragft.evaluate.runs import load_run
+
+    thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
+    if not thresholds:
+        from ragft.errors import InputError
+
+        raise InputError("give --fail-under and/or --fail-over, e.g. --fail-under token_f1=0.35")
+    from ragft.cli.gate import apply_gate
+
+    apply_gate(load_run(run_dir), thresholds, junit)
 
 
 @eval_app.command("show")

@@ -39,6 +39,12 @@ def _eval_questions(eval_set: Optional[Path]) -> list[str]:
     return [item.question for item in load_evalset(eval_set)]
 
 
+def _eval_chunks(eval_set: Optional[Path]) -> list[str]:
+    from ragft.evaluate.testset import eval_chunk_texts
+
+    return eval_chunk_texts(eval_set) if eval_set is not None else []
+
+
 def _print_issues(issues) -> None:
     for issue in issues:
         typer.echo(str(issue), err=True)
@@ -76,12 +82,14 @@ def prepare(
         out, inputs=inputs or [], from_docs=from_docs, from_index=from_index, generator=generator,
         per_chunk=per_chunk, recipe=recipe, paraphrases=paraphrases, index=index, distractors=distractors,
         p_no_gold=p_no_gold, system=system, val_fraction=val_fraction, seed=seed,
-        eval_questions=_eval_questions(eval_set), on_issues=_print_issues)
+        eval_questions=_eval_questions(eval_set), on_issues=_print_issues, eval_chunks=_eval_chunks(eval_set))
     if as_json:
         print_json(result)
         return
     say(f"{result['train']} training and {result['validation']} validation examples "
                   f"({result['recipe']}, {result['facts']} facts) written to {out}")
+    if result.get("excluded_eval_chunk_facts"):
+        say(f"  left out {result['excluded_eval_chunk_facts']} facts drawn from the eval set's chunks")
     for name, path in result["files"].items():
         say(f"  {name}: {path}")
 

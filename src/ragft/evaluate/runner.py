@@ -21,6 +21,7 @@ from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.evaluate.config import EvalConfig, config_from_mapping
 from ragft.evaluate.evalset import EvalItem, load_evalset
 from ragft.evaluate.evidence import GoldDocuments
+from ragft.evaluate.progress import counter, stage
 from ragft.evaluate.records import QuestionRecord, RunManifest
 from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
                                  QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
@@ -207,13 +208,17 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
         todo = [(item, repeat) for repeat in range(config.repeat) for item in questions.items]
         remaining = [(i, r, s) for i, r in todo for s in systems if (s.name, i.id, r) not in done]
         if remaining:
+            stage(progress, f"warming up on {min(config.warmup, len(questions.items))} questions (not timed)")
             _warm_up(systems, questions.items[:config.warmup], config.seed)
+            stage(progress, f"answering: {len(remaining)} answers from {len(systems)} systems")
         gold = GoldDocuments(questions.corpus_dirs)
         with QuestionLog(run_dir / QUESTIONS) as log, _bar(progress, len(remaining)) as advance:
             for item, repeat, system in remaining:
                 log.append(answer_and_score(system, item, repeat, config, judge, gold))
                 advance(system.name)
+        stage(progress and config.freshness_trials > 0, "measuring freshness (new documents added and asked about)")
         _measure_freshness(config, systems, manifest, run_dir)
+        stage(progress, "pricing, bootstrap intervals and the verdict")
         _summarise(config, run_dir, manifest, index)
     finally:
         if index is not None:
@@ -224,6 +229,7 @@ def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifes
     from ragft.rag.engine import Index
 
     folders = _corpus_snapshot(questions, run_dir)
+    stage(progress, f"indexing the corpus with {config.embedder}")
     index = Index.open(run_dir / "index", embedder=config.embedder)
     start = time.perf_counter()
     for folder in folders:
@@ -355,18 +361,8 @@ def _scores(item: EvalItem, answer: SystemAnswer, k: int, judge, gold=None) -> d
     return out
 
 
-@contextmanager
 def _bar(enabled: bool, total: int):
-    if not enabled or total == 0:
-        yield lambda name: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[system]}"),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("answering", total=total, system="")
-        yield lambda name: bar.update(task, advance=1, system=name)
+    return counter(enabled, total, "answering")
 
 
 # --- run-level measurements ----------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ragft.costs.tokens import TokenCounter
 from ragft.errors import InputError
@@ -76,7 +77,7 @@ def prepare_dataset(
     generator: str | None = None, per_chunk: int = 2, recipe: str = "qa", paraphrases: int = 3,
     index: Path | None = None, distractors: int = 2, p_no_gold: float = 0.2, system: str | None = None,
     val_fraction: float = 0.1, seed: int = 0, eval_questions: Sequence[str] = (),
-    on_issues: Callable[[list[Issue]], None] | None = None,
+    on_issues: Callable[[list[Issue]], None] | None = None, eval_chunks: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write train/validation as ragft JSONL, OpenAI chat JSONL and an HF dataset folder into `out`.
 
@@ -87,8 +88,15 @@ def prepare_dataset(
     gen = create_generator(generator) if generator else None
     facts, issues = load_facts(inputs, from_docs, from_index, gen, per_chunk)
     _fail(issues, on_issues)
+    held_out = 0
+    if eval_chunks:     # chunks a generated eval set asked about (ragft.evaluate.testset): kept out of training
+        from ragft.evaluate.testset import drawn_from_eval_chunks
+
+        kept = [f for f in facts if not drawn_from_eval_chunks(f.context, eval_chunks)]
+        held_out, facts = len(facts) - len(kept), kept
     if not facts:
-        raise InputError("no facts found in the given source")
+        raise InputError("no facts found in the given source" + (f" ({held_out} drawn from the eval set's chunks "
+                                                                 "were left out)" if held_out else ""))
     if system:
         facts = [replace(f, system=system) for f in facts]
     train_facts, val_facts = split(facts, val_fraction, seed)
@@ -116,6 +124,7 @@ def prepare_dataset(
                "sources": [str(p) for p in inputs] or [str(from_docs or from_index)],
                "train_sha256": data_hash(train), "validation_sha256": data_hash(val),
                "tokens": report.tokens_total, "token_counter": report.token_counter,
+               "excluded_eval_chunk_facts": held_out,
                "files": {k: str(Path(out) / v) for k, v in files.items()}}
     with staged_dir(Path(out)) as tmp:
         (tmp / "train.jsonl").write_text(to_jsonl(train))

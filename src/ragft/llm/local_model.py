@@ -44,12 +44,25 @@ def load_causal_lm(base: str = "gemma3-270m", adapter: Path | None = None, devic
     require_local_dependencies()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     folder = resolve_base(base)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
     if adapter is not None:
         model = _with_adapter(model, Path(adapter))
     return model.to(device).eval(), tokenizer
+
+
+def quiet_transformers() -> None:
+    """No third-party noise between ragft's own lines: transformers' "Loading weights" bars and info logs,
+    and FutureWarnings from the model stack (ragft pins its versions; they are for library authors)."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|torch|peft|accelerate)(\.|$)")
 
 
 def adapter_prompt_format(adapter: Path | str) -> str:
