@@ -20,6 +20,7 @@ import numpy as np
 from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.evaluate.config import EvalConfig, config_from_mapping
 from ragft.evaluate.evalset import EvalItem, load_evalset
+from ragft.evaluate.executors import answer_all
 from ragft.evaluate.records import QuestionRecord, RunManifest
 from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
                                  QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
@@ -208,9 +209,9 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
         if remaining:
             _warm_up(systems, questions.items[:config.warmup], config.seed)
         with QuestionLog(run_dir / QUESTIONS) as log, _bar(progress, len(remaining)) as advance:
-            for item, repeat, system in remaining:
-                log.append(answer_and_score(system, item, repeat, config, judge))
-                advance(system.name)
+            for record in answer_all(remaining, answer_and_score, config, judge, index, questions.items[:config.warmup]):
+                log.append(record)
+                advance(record.system)
         _measure_freshness(config, systems, manifest, run_dir)
         _summarise(config, run_dir, manifest, index)
     finally:

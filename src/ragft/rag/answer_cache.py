@@ -50,7 +50,9 @@ class AnswerCache:
         self.threshold = threshold
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        # Shared by an eval's answering threads (--concurrency): sqlite3 serialises calls on one connection.
+        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None,
+                                   check_same_thread=False)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
