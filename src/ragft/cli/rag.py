@@ -254,4 +254,5 @@ def _report_json(report) -> dict[str, Any]:
         "generation": report.generation,
         "seconds": report.seconds,
         "embedding_cache": report.embedding_cache,
+        **({"engine": report.engine} if report.engine else {}),
     }

@@ -81,6 +81,7 @@ class BatchResult:
     removed: list[str] = field(default_factory=list)
     embedder: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 class IngestWorker:
@@ -104,7 +105,7 @@ class IngestWorker:
 
         from ragft.rag.engine import SyncReport, _chunk_ids_of
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = BatchResult(embedder=self.embedder.name)
         for source, digest in batch:
             report = SyncReport()
@@ -122,7 +123,7 @@ class IngestWorker:
             part = chunks[start:start + _EMBED_BATCH]
             vectors = np.asarray(self.embedder.embed([c.text for c in part]), dtype=np.float32)
             self.store.upsert(part, vectors)
-        result.seconds = time.perf_counter() - started
+        result.seconds, result.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         return result
 
 
@@ -153,11 +154,14 @@ def _sync(index, ray, location, paths, root, workers, files_per_task, max_retrie
     report = SyncReport()
     todo = index._plan_sync(paths, root, report)
     batches = [todo[i:i + files_per_task] for i in range(0, len(todo), files_per_task)]
+    report.engine = {"name": "ray", "workers": 0, "batches": len(batches), "worker_seconds": 0.0,
+                     "worker_cpu_seconds": 0.0}
     if batches:
         _ensure_table(index)
         actor = ray.remote(num_cpus=1, max_restarts=max_retries, max_task_retries=max_retries)(IngestWorker)
         pool = [actor.remote(location, index.meta["embedder"], index.meta["chunking"])
                 for _ in range(min(workers, len(batches)))]
+        report.engine["workers"] = len(pool)
         try:
             _check_embedders(index, ray, pool)
             with _progress(progress, len(todo)) as advance:
@@ -207,6 +211,8 @@ def _run(index, ray, pool, batches, report, advance) -> None:
         (ref,), _ = ray.wait(list(in_flight), num_returns=1)
         worker, batch, old_ids = in_flight.pop(ref)
         result = _result(ray, ref, batch)
+        report.engine["worker_seconds"] = round(report.engine["worker_seconds"] + result.seconds, 3)
+        report.engine["worker_cpu_seconds"] = round(report.engine["worker_cpu_seconds"] + result.cpu_seconds, 3)
         for source, reason in result.failed:
             report.failed.append((str(source.path), reason))
             index._forget_source(source.doc_id, report)

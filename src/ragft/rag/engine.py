@@ -51,6 +51,7 @@ class SyncReport:
     generation: int = 0
     seconds: float = 0.0
     embedding_cache: dict[str, Any] = field(default_factory=dict)
+    engine: dict[str, Any] = field(default_factory=dict)   # ragft.rag.distributed: workers, batches, their seconds
 
     @property
     def changed(self) -> bool:
