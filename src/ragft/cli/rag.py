@@ -97,16 +97,29 @@ def register(app: typer.Typer) -> None:
         root: Optional[Path] = typer.Option(None, "--root", help="Document ids are paths relative to this folder."),
         rebuild: bool = typer.Option(False, "--rebuild", help="Wipe the index first (needed to change embedder)."),
         store: Optional[str] = StoreOption,
+        engine: str = typer.Option("local", "--engine", help="local (this process) or ray (Ray workers load, "
+                                   "embed and write; needs a server --store and `pip install 'ragft[cluster]'`)."),
+        address: Optional[str] = typer.Option(None, "--address", help="Ray cluster for --engine ray: auto or "
+                                              "ray://HOST:10001 (default: $RAY_ADDRESS, else a local instance)."),
+        workers: int = typer.Option(2, "--workers", help="Ray workers (one CPU each) for --engine ray."),
         as_json: bool = JsonOption,
     ) -> None:
         """Index documents: new and changed files are (re)indexed, deleted ones removed, unchanged skipped."""
+        from ragft.errors import InputError
+        from ragft.rag.distributed import ENGINES, sync_on_ray
         from ragft.rag.engine import Index
         from ragft.rag.lock import write_lock
 
+        if engine not in ENGINES:
+            raise InputError(f"--engine: unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
         # Locked before opening, so a second `ragft index` waits and then syncs from what the first wrote.
         with write_lock(index), Index.open(index, embedder=embedder, rebuild=rebuild, chunk_tokens=chunk_tokens,
                                            overlap=overlap, store=store) as opened:
-            report = opened.sync(paths, root=root, progress=not as_json)
+            if engine == "ray":
+                report = sync_on_ray(opened, paths, root=root, address=address, workers=workers,
+                                     progress=not as_json)
+            else:
+                report = opened.sync(paths, root=root, progress=not as_json)
         if as_json:
             print_json({"index": str(index), **_report_json(report)})
             return
@@ -241,4 +254,5 @@ def _report_json(report) -> dict[str, Any]:
         "generation": report.generation,
         "seconds": report.seconds,
         "embedding_cache": report.embedding_cache,
+        **({"engine": report.engine} if report.engine else {}),
     }

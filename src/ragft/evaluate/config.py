@@ -42,6 +42,9 @@ class EvalConfig(BaseModel):
     bootstrap_resamples: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0, lt=1)
     max_tokens: int = Field(256, ge=1)
+    engine: Literal["local", "ray"] = "local"   # who answers: this process, or Ray actors (ragft[cluster])
+    concurrency: int = Field(1, ge=1)          # questions in flight: threads (local) or actors (ray; 1 = one per CPU)
+    address: str | None = None                 # Ray cluster: auto, ray://HOST:10001; None = start one here
 
     @property
     def needs_index(self) -> bool:

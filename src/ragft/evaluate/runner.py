@@ -3,6 +3,7 @@ questions; each answer is scored, timed and priced, written to the run folder as
 the seed's table, a cost report and an advise verdict re-derived from the measurements. Runs resume."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 import shutil
@@ -21,6 +22,7 @@ from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.evaluate.config import EvalConfig, config_from_mapping
 from ragft.evaluate.evalset import EvalItem, load_evalset
 from ragft.evaluate.evidence import GoldDocuments
+from ragft.evaluate.executors import answer_all
 from ragft.evaluate.progress import counter, stage
 from ragft.evaluate.records import QuestionRecord, RunManifest
 from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
@@ -213,9 +215,10 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
             stage(progress, f"answering: {len(remaining)} answers from {len(systems)} systems")
         gold = GoldDocuments(questions.corpus_dirs)
         with QuestionLog(run_dir / QUESTIONS) as log, _bar(progress, len(remaining)) as advance:
-            for item, repeat, system in remaining:
-                log.append(answer_and_score(system, item, repeat, config, judge, gold))
-                advance(system.name)
+            score = functools.partial(answer_and_score, gold=gold)
+            for record in answer_all(remaining, score, config, judge, index, questions.items[:config.warmup]):
+                log.append(record)
+                advance(record.system)
         stage(progress and config.freshness_trials > 0, "measuring freshness (new documents added and asked about)")
         _measure_freshness(config, systems, manifest, run_dir)
         stage(progress, "pricing, bootstrap intervals and the verdict")

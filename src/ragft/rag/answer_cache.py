@@ -50,7 +50,8 @@ class AnswerCache:
         self.threshold = threshold
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        # Shared by the server's threads: sqlite3.threadsafety is 3 (serialized: SQLite locks the connection).
+        # Shared by the server's threads and an eval's answering threads (--concurrency): sqlite3.threadsafety
+        # is 3 here (serialized: SQLite locks the connection).
         self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None,
                                    check_same_thread=False)
         self._db.executescript(_SCHEMA)

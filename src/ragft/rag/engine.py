@@ -51,6 +51,7 @@ class SyncReport:
     generation: int = 0
     seconds: float = 0.0
     embedding_cache: dict[str, Any] = field(default_factory=dict)
+    engine: dict[str, Any] = field(default_factory=dict)   # ragft.rag.distributed: workers, batches, their seconds
 
     @property
     def changed(self) -> bool:
@@ -188,26 +189,9 @@ class Index:
     def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True) -> SyncReport:
         """Make the index mirror the files under `paths`: new and changed files (by content hash) are
         indexed, files gone from those paths removed, unchanged ones skipped, unreadable ones reported."""
-        from ragft.rag.loaders import discover
-
         started = time.perf_counter()
         report = SyncReport()
-        sources = discover([Path(p) for p in paths], root)
-        seen: set[str] = set()
-        todo = []
-        for source in sources:
-            seen.add(source.doc_id)
-            try:
-                digest = sha256_file(source.path)
-            except OSError as error:
-                report.failed.append((str(source.path), f"unreadable: {error.strerror or error}"))
-                continue
-            known = self.meta["sources"].get(source.doc_id)
-            if known and known["hash"] == digest and known.get("chunking") == self.meta["chunking"]:
-                report.unchanged += 1
-            else:
-                todo.append((source, digest))
-        self._remove_missing_sources([Path(p) for p in paths], seen, report)
+        todo = self._plan_sync(paths, root, report)
         with _progress(progress, len(todo)) as advance:
             pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
             for source, digest in todo:
@@ -227,6 +211,29 @@ class Index:
                 getattr(self.store, "compact", lambda: None)()
         self._save_bm25_if_dirty()
         return self._finish(report, started)
+
+    def _plan_sync(self, paths: Sequence[str | Path], root: str | Path | None, report: SyncReport) -> list:
+        """Sync's first half (also run by ragft.rag.distributed on its driver): sources gone from `paths` are
+        removed; returns the (source, sha256) of the new and changed files, the work left to do."""
+        from ragft.rag.loaders import discover
+
+        sources = discover([Path(p) for p in paths], root)
+        seen: set[str] = set()
+        todo = []
+        for source in sources:
+            seen.add(source.doc_id)
+            try:
+                digest = sha256_file(source.path)
+            except OSError as error:
+                report.failed.append((str(source.path), f"unreadable: {error.strerror or error}"))
+                continue
+            known = self.meta["sources"].get(source.doc_id)
+            if known and known["hash"] == digest and known.get("chunking") == self.meta["chunking"]:
+                report.unchanged += 1
+            else:
+                todo.append((source, digest))
+        self._remove_missing_sources([Path(p) for p in paths], seen, report)
+        return todo
 
     @writes
     def add(self, documents: Iterable[Document]) -> SyncReport:
@@ -283,7 +290,8 @@ class Index:
             ]
         return chunks
 
-    def _write_sources(self, pending, report: SyncReport) -> None:
+    def _write_sources(self, pending, report: SyncReport, written: Sequence[str] | None = None) -> None:
+        """Write (source, digest, docs, chunks) batches and commit the meta; `written`: see _replace_documents."""
         if not pending:
             return
         for source, digest, docs, _ in pending:
@@ -293,7 +301,7 @@ class Index:
             report.removed.extend(stale)
         docs = [doc for _, _, batch_docs, _ in pending for doc in batch_docs]
         chunks = [chunk for *_, batch_chunks in pending for chunk in batch_chunks]
-        self._replace_documents(docs, chunks, report)
+        self._replace_documents(docs, chunks, report, written)
         for source, digest, batch_docs, _ in pending:
             self.meta["sources"][source.doc_id] = {
                 "path": str(Path(source.path).resolve()),
@@ -305,12 +313,17 @@ class Index:
                 self.meta["documents"][doc.id]["source_key"] = source.doc_id
         self._commit_meta()
 
-    def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport) -> None:
+    def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport,
+                           written: Sequence[str] | None = None) -> None:
+        """`written`: a worker already replaced these documents' chunks in the store (ragft.rag.distributed);
+        these are the chunk ids it removed. None: delete, embed and upsert here."""
         known = [d.id for d in docs if d.id in self.meta["documents"]]
-        # Every doc id, not just the known ones: a run interrupted before its meta write left chunks behind.
-        report.chunks_removed += self._delete_documents([d.id for d in docs])
-        vectors = self._embed([c.text for c in chunks])
-        self.store.upsert(chunks, vectors)
+        if written is None:
+            # Every doc id, not just the known ones: a run interrupted before its meta write left chunks behind.
+            report.chunks_removed += self._delete_documents([d.id for d in docs])
+            self.store.upsert(chunks, self._embed([c.text for c in chunks]))
+        else:
+            report.chunks_removed += self.bm25.remove(written)
         self.bm25.add([c.id for c in chunks], [_bm25_text(c) for c in chunks])
         self._bm25_dirty = True
         per_doc: dict[str, int] = {}
