@@ -24,6 +24,7 @@ KNOWN_UPWARD = {
     ("ragft.finetune.dataset", "ragft.evaluate.splits"),        # check_leakage
     ("ragft.finetune.recipes", "ragft.evaluate.evalset"),       # make_evalset
     ("ragft.study", "ragft.report"),                            # write_report
+    ("ragft.finetune.prepare", "ragft.evaluate.testset"),       # drawn_from_eval_chunks
 }
 KNOWN_MODULE_CYCLES = {frozenset({"ragft.finetune.dataset", "ragft.finetune.template"})}
 KNOWN_PACKAGE_CYCLES = {frozenset({"evaluate", "finetune"})}

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ragft.evaluate.draft import Draft
 from ragft.evaluate.faq import reference_answer
-from ragft.evaluate.testset import Draft
 from ragft.rag.document import Chunk, Document
 
 MIN_ANSWER_WORDS = 6

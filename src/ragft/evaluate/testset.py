@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ragft.errors import InputError
+from ragft.evaluate.draft import Draft
 from ragft.evaluate.evalset import EvalItem, save_evalset
 from ragft.files import write_atomic
 from ragft.rag.document import Chunk
@@ -196,15 +197,6 @@ def estimate_cost(chunks: Sequence[Chunk], generator: str, model: str | None,
 
 
 # --- drafts and filters ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Draft:
-    question: str
-    answer: str
-    chunk: Chunk
-    kind: str
-    origin: str                      # "llm:<generator>" or "structure:<heading|definition>"
-
 
 @dataclass
 class FilterCount:
