@@ -52,7 +52,7 @@ def read_request(body: dict[str, Any]) -> tuple[str, str, list[str]]:
     """(model, question, passage texts) of a Chat Completions request built by ragft.llm.prompts."""
     user = body["messages"][-1]["content"]
     question = user.rsplit("Question:", 1)[1].strip()
-    passages = [m.group(1) for m in re.finditer(r"^\[\d+\] (.*)$", user, flags=re.M)]
+    passages = [m.group(1) for m in re.finditer(r"^\[\d+\] (.*)$", user, flags=re.MULTILINE)]
     return body["model"], question, passages
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from llm.conftest import Provider, serve
+
 from ragft.cli import main
 from ragft.evaluate.runs import load_run
 
