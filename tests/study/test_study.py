@@ -8,11 +8,8 @@ import pytest
 from support import HashingEmbedder
 
 from ragft.errors import InputError
-from ragft.rag.embedders.base import EMBEDDERS
 from ragft.rag.engine import Index
 from ragft.study import BUDGETS, run_study
-
-EMBEDDERS.register("test-study-hashing")(HashingEmbedder)
 
 
 def test_the_demo_budget_is_smaller_than_the_evidence_budget_in_every_dimension():
@@ -68,7 +65,7 @@ def study(tmp_path, monkeypatch):
     monkeypatch.setattr("ragft.llm.local_model.load_causal_lm", lambda *a, **kw: (object(), object()))
     opened = Index.open.__func__     # the RAFT retrieval index: hashed words instead of MiniLM, for speed
     monkeypatch.setattr(Index, "open", classmethod(lambda cls, path, **kw: opened(cls, path, **{
-        **kw, "embedder": "test-study-hashing"})))
+        **kw, "embedder": HashingEmbedder()})))
 
     def train(examples, out, **kw):
         trained.append(Path(out))
@@ -113,9 +110,11 @@ def test_demo_then_full_budget_trains_and_runs_anew_and_each_budget_then_reuses_
     full, said, trained, evaluated = study("full")
     assert trained == [out / "adapters" / "paraphrase-full", out / "adapters" / "raft-full"]
     assert evaluated == [(out / "run-full", False)] and full.run_dir == out / "run-full"
-    assert full.adapters == {"fine-tuned": out / "adapters" / "paraphrase-full", "hybrid": out / "adapters" / "raft-full"}
+    assert full.adapters == {"fine-tuned": out / "adapters" / "paraphrase-full",
+                             "hybrid": out / "adapters" / "raft-full"}
     passed = next(m for m in said if m.startswith("adapter for fine-tuned: not reusing"))
-    assert "epochs 1, wanted 3" in passed and "max_steps 8, wanted 400" in passed and passed.endswith("paraphrase-full")
+    assert "epochs 1, wanted 3" in passed and "max_steps 8, wanted 400" in passed
+    assert passed.endswith("paraphrase-full")
     assert any(m.startswith(f"run: not resuming {out / 'run'} (recorded with other settings: distractors, limit")
                for m in said)
 
