@@ -5,8 +5,12 @@ of tests/llm/conftest.py), each answering from what the request holds: the quest
 passages; the base model only quotes the first passage it is given, and says "I don't know" closed-book.
 `ServedModels(tuned_knows=False)`, the reverse: the base model reads the passages and answers correctly; the
 tuned model has learned nothing useful ("I don't know" closed-book), and reads passages as the base does.
+Asked about something they were not taught (a freshness trial's new document), both read the passages: the
+sentence sharing most words with the question, cited.
 
-`write_eval_data(folder)` writes the eval set and the docs they are answered from (no bench download)."""
+`write_eval_data(folder)` writes the eval set and the docs they are answered from (no bench download).
+`served_run` is a module-scoped fixture running `ragft eval run` against them; import it into a test module
+(`from .served_models import served_run`) to assert more on the same runs."""
 from __future__ import annotations
 
 import json
@@ -14,6 +18,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
+from llm.conftest import Provider, serve
+
+from ragft.cli import main
+from ragft.evaluate.runs import load_run
+
+SYSTEMS = "closed-book,rag,fine-tuned,hybrid"
 
 BASE = "acme-base"
 TUNED = "acme-base-ft-faq"
@@ -67,11 +79,52 @@ class ServedModels:
         known = dict(FACTS).get(question)
         if model not in (self.base, self.tuned):
             return f"unknown model {model}"
-        if model == self.tuned and self.tuned_knows:
-            return known or ABSTAIN
+        if model == self.tuned and self.tuned_knows and known:
+            return known
         if not passages:
             return ABSTAIN
-        if self.tuned_knows:            # the base model: quotes its first passage, [1]
+        if self.tuned_knows and model == self.base:      # quotes its first passage whole
             return f"{passages[0]} [1]"
         found = [i for i, text in enumerate(passages, 1) if known and known in text]
-        return f"{known} [{found[0]}]" if found else ABSTAIN
+        return f"{known} [{found[0]}]" if found else read(question, passages)
+
+
+def read(question: str, passages: list[str]) -> str:
+    """The passage sentence sharing most words (of 4+ letters) with the question, with its citation."""
+    words = set(re.findall(r"[a-z0-9]{4,}", question.lower()))
+    sentences = [(len(words & set(re.findall(r"[a-z0-9]{4,}", s.lower()))), s.strip(), ref)
+                 for ref, text in enumerate(passages, 1) for s in re.split(r"(?<=\.) ", text)]
+    shared, sentence, ref = max(sentences, key=lambda c: c[0])
+    return f"{sentence} [{ref}]" if shared else ABSTAIN
+
+
+def eval_run(*args: str) -> None:
+    """`ragft eval run ARGS --json` through the real entry point; a non-zero exit fails with its message."""
+    try:
+        main(["eval", "run", *args, "--json"])
+    except SystemExit as done:
+        if done.code:
+            raise AssertionError(f"ragft eval run exited {done.code}") from None
+
+
+@pytest.fixture(scope="module")
+def served_run(tmp_path_factory):
+    """served_run(tuned_knows=True, *extra_flags) -> the Run of `ragft eval run --generator openai-compatible
+    --base-url URL --model BASE --tuned-model TUNED --systems closed-book,rag,fine-tuned,hybrid` on a tiny eval
+    set; each distinct call runs once per module. tuned_knows=False is the reverse server (see ServedModels)."""
+    root = tmp_path_factory.mktemp("served")
+    evalset, docs = write_eval_data(root)
+    runs = {}
+
+    def run(tuned_knows: bool = True, *extra: str):
+        key = (tuned_knows, extra)
+        if key not in runs:
+            out = root / f"run-{len(runs)}"
+            with serve(Provider(respond=ServedModels(tuned_knows), prompt_tokens=None), openai_key=None) as server:
+                eval_run("--generator", "openai-compatible", "--base-url", f"{server.url}/v1", "--model", BASE,
+                         "--tuned-model", TUNED, "--systems", SYSTEMS, "--evalset", str(evalset), "--docs", str(docs),
+                         "--k", "2", "--warmup", "0", "--freshness-trials", "1", "--out", str(out), *extra)
+            runs[key] = load_run(out)
+        return runs[key]
+
+    return run

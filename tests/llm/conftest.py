@@ -32,6 +32,7 @@ class Provider:
     stream_error: bool = False
     received: list[Received] = field(default_factory=list)
     respond: Callable[[dict[str, Any]], str] | None = None
+    prompt_tokens: int | None = 42      # None: the words of the request's messages
 
     def text(self, body: dict[str, Any]) -> str:
         return self.respond(body) if self.respond is not None else self.answer
@@ -75,11 +76,14 @@ class _Handler(BaseHTTPRequestHandler):
         if status:
             return self._json(status, {"error": {"message": f"simulated {status}", "type": "server_error"}})
         pieces = provider.pieces(body)
-        usage = {"prompt_tokens": 42, "completion_tokens": len(pieces), "total_tokens": 0}
+        prompt = provider.prompt_tokens
+        if prompt is None:
+            prompt = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces), "total_tokens": 0}
         if not body.get("stream"):
+            message = {"role": "assistant", "content": provider.text(body)}
             return self._json(200, {"id": "c1", "object": "chat.completion", "model": body["model"], "usage": usage,
-                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(pieces)},
-                                                 "finish_reason": "stop"}]})
+                                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
         events = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
         events += [{"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
         events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
