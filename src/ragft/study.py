@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ragft.errors import InputError
+from ragft.errors import InputError, RagftError
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ class StudyResult:
 def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", budget: str = "tiny",
               source_dir: str | Path | None = None, profile: str | None = "python-docs-assistant",
               seed: int = 0, progress: bool = True, say: Callable[[str], None] = print) -> StudyResult:
-    """Run every step into `out`; a re-run reuses finished adapters (their manifests say complete)."""
+    """Run every step into `out`. A re-run reuses an adapter only when its manifest records the same base model,
+    data hash and hyperparameters, and resumes a run only when its config and adapters are the same; anything
+    else (another budget in the same `out`) gets folders of its own (adapters/raft-full, run-full)."""
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import EvalConfig
     from ragft.evaluate.splits import check_leakage, split
@@ -76,7 +78,7 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     adapters = _train_adapters(out, data, train, plan, seed, progress, say, seconds)
 
     started = time.perf_counter()
-    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, progress)
+    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, progress, say)
     seconds["eval"] = time.perf_counter() - started
 
     from ragft.report import write_report
@@ -89,32 +91,40 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
 def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progress: bool,
                     say: Callable[[str], None], seconds: dict[str, float]) -> dict[str, Path]:
     """Two adapters, as the literature suggests: paraphrase-augmented Q/A for closed-book recall (Ovadia et
-    al. 2023) and RAFT data for reading retrieved context (Zhang et al. 2024)."""
+    al. 2023) and RAFT data for reading retrieved context (Zhang et al. 2024). An adapter already in `out` is
+    reused only when its manifest records this study's base model, data hash, example count and
+    hyperparameters; one trained otherwise (another budget) is kept and the new one goes to a folder of its own."""
     from ragft.finetune import recipes
-    from ragft.finetune.manifest import verify_adapter
-    from ragft.finetune.train_local import TrainConfig, train_lora
+    from ragft.finetune.dataset import data_hash
+    from ragft.finetune.train_local import DEFAULT_BASE, TrainConfig, train_lora
     from ragft.llm.local_model import load_causal_lm
     from ragft.rag.engine import Index
 
     facts = recipes.facts_from_items(train_items, source="bench")
     config = TrainConfig(epochs=plan.epochs, batch_size=4, max_seq_len=plan.max_seq_len, max_steps=plan.train_steps,
                          seed=seed)
-    wanted = {"fine-tuned": out / "adapters" / "paraphrase", "hybrid": out / "adapters" / "raft"}
+    wanted = {"fine-tuned": "paraphrase", "hybrid": "raft"}
     adapters: dict[str, Path] = {}
-    for system, path in wanted.items():
-        if _complete(path, verify_adapter):
-            say(f"adapter for {system}: reusing {path}")
-            adapters[system] = path
-            continue
+    for system, recipe in wanted.items():
         started = time.perf_counter()
-        if system == "fine-tuned":
+        # The examples come first: their hash is what a reusable adapter must have been trained on.
+        if recipe == "paraphrase":
             examples = recipes.build("paraphrase", facts, n=plan.paraphrases, seed=seed)
         else:
             with Index.open(out / "raft-index") as index:
                 index.sync([data.corpus_dir], root=data.corpus_dir, progress=progress)
                 examples = recipes.build("raft", facts, retriever=index, seed=seed)
+        identity = AdapterIdentity(base=DEFAULT_BASE, data_sha256=data_hash(examples), examples=len(examples),
+                                   hyperparameters=config.model_dump(mode="json"))
+        path, reusable, passed = _adapter_folder(out / "adapters", recipe, plan.name, identity)
+        if reusable:
+            say(f"adapter for {system}: reusing {path} (same base model, data and hyperparameters)")
+            adapters[system] = path
+            continue
+        for other, why in passed:
+            say(f"adapter for {system}: not reusing {other} ({why}); training into {path}")
         model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
-        manifest = train_lora(examples, path, config=config, model=model, tokenizer=tokenizer,
+        manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model, tokenizer=tokenizer,
                               progress=progress, overwrite=True)
         del model
         seconds[f"train_{system}"] = time.perf_counter() - started
@@ -124,16 +134,66 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
     return adapters
 
 
-def _complete(path: Path, verify: Callable[[Path], Any]) -> bool:
-    try:
-        verify(path)
-    except Exception:
-        return False
-    return True
+@dataclass(frozen=True)
+class AdapterIdentity:
+    """What an adapter was trained from, as its manifest records it: reuse needs all four to match."""
+
+    base: str
+    data_sha256: str
+    examples: int
+    hyperparameters: dict[str, Any]
+
+    def differences(self, manifest) -> list[str]:
+        """What differs between this and an adapter manifest, e.g. ["epochs 1, wanted 3", "data sha256"]."""
+        from ragft.finetune.train_local import TrainConfig
+
+        out = []
+        if manifest.base != self.base:
+            out.append(f"base {manifest.base}, wanted {self.base}")
+        # Hyperparameters added to TrainConfig after an adapter was trained count as their defaults.
+        recorded = {**TrainConfig().model_dump(mode="json"), **manifest.hyperparameters}
+        out += [f"{key} {recorded.get(key)}, wanted {value}" for key, value in self.hyperparameters.items()
+                if recorded.get(key) != value]
+        if manifest.examples != self.examples:
+            out.append(f"{manifest.examples} examples, wanted {self.examples}")
+        if manifest.data_sha256 != self.data_sha256:
+            out.append("other training data (sha256 differs)")
+        return out
+
+
+def _candidates(root: Path, name: str, budget: str):
+    """root/name, root/name-<budget>, root/name-<budget>-2, ...: where a study's artefact may live."""
+    yield root / name
+    yield root / f"{name}-{budget}"
+    number = 2
+    while True:
+        yield root / f"{name}-{budget}-{number}"
+        number += 1
+
+
+def _adapter_folder(root: Path, name: str, budget: str,
+                    identity: AdapterIdentity) -> tuple[Path, bool, list[tuple[Path, str]]]:
+    """(folder, reusable, [(folder passed over, why)]): the first candidate holding a finished adapter with this
+    identity (reusable), else the first one that is free or holds no finished adapter (train there)."""
+    from ragft.finetune.manifest import verify_adapter
+
+    passed = []
+    for path in _candidates(root, name, budget):
+        if not path.exists():
+            return path, False, passed
+        try:
+            manifest = verify_adapter(path)
+        except RagftError:     # not a finished adapter (interrupted, edited): trained over, as before
+            return path, False, passed
+        differences = identity.differences(manifest)
+        if not differences:
+            return path, True, passed
+        passed.append((path, "trained with " + "; ".join(differences)))
+    raise AssertionError("the candidate folders never run out")
 
 
 def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[str, Path], profile: str | None,
-              seed: int, progress: bool):
+              seed: int, progress: bool, say: Callable[[str], None] = print):
     from ragft.evaluate.runner import run_eval
 
     systems = [
@@ -150,10 +210,62 @@ def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[st
         "distractors": plan.distractors, "systems": systems, "split": "test", "limit": plan.eval_limit,
         "seed": seed, "max_tokens": plan.max_tokens, "profile": profile, "warmup": 1,
     }
-    run_dir = out / "run"
-    resume = run_dir if (run_dir / "manifest.json").exists() else None
-    if resume is None and run_dir.exists():
-        import shutil
+    run_dir, resume, passed = _run_folder(out, plan.name, config)
+    for other, why in passed:
+        say(f"run: not resuming {other} ({why}); running into {run_dir}")
+    if resume:
+        say(f"run: resuming {run_dir} (same config and adapters)")
+    return run_eval(None if resume else config, out=run_dir, resume=run_dir if resume else None, progress=progress)
 
-        shutil.rmtree(run_dir)
-    return run_eval(None if resume else config, out=run_dir, resume=resume, progress=progress)
+
+# Where the bench files came from, not what they are (their sha256 is checked when a run resumes).
+_PROVENANCE_KEYS = ("bench_source", "bench_cache")
+
+
+def _run_folder(out: Path, budget: str, config: dict[str, Any]) -> tuple[Path, bool, list[tuple[Path, str]]]:
+    """(run folder, resume it?, [(folder passed over, why)]): a run folder is resumed only when its recorded
+    config and adapters are the ones asked for now; a folder without a manifest (a start that wrote nothing)
+    is cleared and used."""
+    import shutil
+
+    from ragft.evaluate.config import config_from_mapping
+    from ragft.evaluate.runs import MANIFEST, load_manifest
+
+    wanted = _comparable(config_from_mapping(config).model_dump(mode="json"))
+    passed = []
+    for path in _candidates(out, "run", budget):
+        if not (path / MANIFEST).is_file():
+            if path.exists():
+                shutil.rmtree(path)
+            return path, False, passed
+        why = _run_mismatch(load_manifest(path), wanted)
+        if why is None:
+            return path, True, passed
+        passed.append((path, why))
+    raise AssertionError("the candidate folders never run out")
+
+
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key not in _PROVENANCE_KEYS}
+
+
+def _run_mismatch(manifest, wanted: dict[str, Any]) -> str | None:
+    """Why a run folder is not the run asked for (None when it is): other settings, or an adapter that changed."""
+    from ragft.evaluate.config import config_from_mapping
+    from ragft.finetune.manifest import verify_adapter
+
+    try:    # re-read through today's config model: fields added since then take their defaults
+        recorded = _comparable(config_from_mapping(manifest.config).model_dump(mode="json"))
+    except RagftError:
+        return "its config is not readable by this version"
+    if recorded != wanted:
+        keys = sorted(k for k in set(recorded) | set(wanted) if recorded.get(k) != wanted.get(k))
+        return f"recorded with other settings: {', '.join(keys)}"
+    for name, adapter in manifest.measurements.get("adapters", {}).items():
+        try:
+            current = verify_adapter(adapter["path"]).files
+        except RagftError:
+            current = None
+        if current != adapter.get("files"):
+            return f"the {name} adapter at {adapter['path']} changed since"
+    return None

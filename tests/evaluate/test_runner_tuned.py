@@ -57,6 +57,8 @@ def test_fine_tuned_and_hybrid_answer_every_question_with_the_adapter(tuned_run)
     assert all(r.error is None and r.model.endswith("+adapter") for r in by_system["fine-tuned"])
     assert all(r.contexts == [] and r.retrieval == {} for r in by_system["fine-tuned"])
     assert all(len(r.contexts) == 2 and "recall_at_k" in r.retrieval for r in by_system["hybrid"])
+    # the local model streams: every answer has its time to first token, within its total
+    assert all(0 < r.timings["ttft"] <= r.timings["total"] for r in by_system["fine-tuned"] + by_system["hybrid"])
     assert tuned_run.manifest.versions["peft"] != "not installed"
 
 
@@ -67,7 +69,8 @@ def test_training_seconds_are_the_tuned_systems_time_to_production_and_freshness
     assert ttp["fine-tuned"].value == pytest.approx(trained)
     assert ttp["hybrid"].value == pytest.approx(trained + measured["index_build_seconds"])
     fresh = _row(tuned_run, "freshness").values["fine-tuned"]
-    assert fresh.value == pytest.approx(trained) and fresh.note.startswith("retraining")
+    assert fresh.value == pytest.approx(trained) and fresh.note.startswith("retrain: adapter training seconds")
+    assert ttp["fine-tuned"].note == f"adapter training (its manifest): {trained:.1f} s"
     assert "hybrid" in measured["freshness"] and "fine-tuned" not in measured["freshness"]
 
 

@@ -53,7 +53,8 @@ def test_closed_book_extractive_abstains_without_retrieving(tmp_path):
     system = build_system(SystemConfig(name="cb", kind="closed-book"), BuildContext())
     answer = system.answer(ITEM)
     assert answer.answer.startswith("I don't know") and answer.hits is None and answer.contexts == []
-    assert set(answer.timings) == {"generate", "total"} and answer.output_tokens > 0
+    assert set(answer.timings) == {"generate", "total", "ttft"} and answer.output_tokens > 0
+    assert 0 < answer.timings["ttft"] <= answer.timings["total"]
 
 
 def test_rag_answers_from_the_gold_document_with_stage_timings(index):
@@ -61,7 +62,10 @@ def test_rag_answers_from_the_gold_document_with_stage_timings(index):
     answer = system.answer(ITEM)
     assert answer.contexts[0].doc_id == "lists.md" and len(answer.contexts) == 2
     assert "lists.md" in answer.cited_doc_ids and "Append adds an item" in answer.answer
-    assert {"embed", "search", "generate", "total"} <= set(answer.timings)
+    assert {"embed", "search", "generate", "total", "ttft"} <= set(answer.timings)
+    # the first piece comes after retrieval: ttft counts embed + search, and never exceeds the whole answer
+    retrieval = answer.timings["embed"] + answer.timings["search"]
+    assert retrieval < answer.timings["ttft"] <= answer.timings["total"]
     assert answer.input_tokens > 0 and answer.hits[0].chunk.doc_id == "lists.md"
 
 
@@ -88,8 +92,8 @@ def test_a_retrieving_system_without_an_index_is_refused():
         build_system(SystemConfig(name="rag", kind="rag"), BuildContext())
 
 
-def test_tuned_systems_need_the_local_generator_and_a_finished_adapter(tmp_path):
-    with pytest.raises(InputError, match="fine-tuned needs generator 'local'"):
+def test_tuned_systems_need_an_adapter_on_the_local_generator_or_a_tuned_model_on_any_other(tmp_path):
+    with pytest.raises(InputError, match="fine-tuned needs a generator with a model to tune"):
         build_system(SystemConfig(name="ft", kind="fine-tuned"), BuildContext())
     with pytest.raises(InputError, match=r"fine-tuned needs an adapter; train one with `ragft finetune train`"):
         build_system(SystemConfig(name="ft", kind="fine-tuned", generator="local"), BuildContext())
@@ -98,3 +102,53 @@ def test_tuned_systems_need_the_local_generator_and_a_finished_adapter(tmp_path)
     with pytest.raises(InputError, match="no ragft-adapter.json"):
         build_system(SystemConfig(name="hy", kind="hybrid", generator="local", adapter=str(half)),
                      BuildContext(index=object()))
+    with pytest.raises(InputError, match="on generator 'openai-compatible' needs the tuned model: --tuned-model"):
+        build_system(SystemConfig(name="ft", kind="fine-tuned", generator="openai-compatible",
+                                  generator_options={"model": "base"}), BuildContext())
+    with pytest.raises(InputError, match="an adapter is a local LoRA and needs generator 'local', not 'openai'"):
+        build_system(SystemConfig(name="ft", kind="fine-tuned", generator="openai", adapter=str(half)), BuildContext())
+    with pytest.raises(InputError, match="with generator 'local' give a LoRA adapter"):
+        build_system(SystemConfig(name="ft", kind="fine-tuned", generator="local", tuned_model="ft:x"), BuildContext())
+
+
+def test_a_tuned_model_shares_the_base_generator_settings_but_answers_by_its_own_name():
+    context = BuildContext()
+    options = {"model": "base-model", "base_url": "http://127.0.0.1:9/v1", "temperature": 0.3}
+    closed = build_system(SystemConfig(name="cb", kind="closed-book", generator="openai-compatible",
+                                       generator_options=options), context)
+    tuned = build_system(SystemConfig(name="ft", kind="fine-tuned", generator="openai-compatible",
+                                      generator_options=options, tuned_model="base-model-ft"), context)
+    assert (closed.generator.model, tuned.generator.model) == ("base-model", "base-model-ft")
+    assert closed.generator.client.base_url == tuned.generator.client.base_url and len(context.generators) == 2
+    assert tuned.temperature == closed.temperature == 0.3
+
+
+class Whole:
+    """A generator that does not stream: its Generation carries no first-token time."""
+
+    name = "whole"
+
+    def generate(self, request):
+        from ragft.llm.base import Generation
+
+        return Generation(text="An answer.", output_tokens=2, model="whole")
+
+
+def test_a_generator_that_does_not_stream_has_no_ttft_and_the_table_says_why(index):
+    from ragft.evaluate.records import QuestionRecord
+    from ragft.evaluate.table import build_table
+
+    records = []
+    for kind, streams in (("rag", False), ("closed-book", True)):
+        system = build_system(SystemConfig(name=kind, kind=kind), BuildContext(index=index))
+        if not streams:
+            system.generator = Whole()
+        answer = system.answer(ITEM)
+        assert ("ttft" in answer.timings) == streams
+        records.append(QuestionRecord(system=kind, question_id="q1", question=ITEM.question, answer=answer.answer,
+                                      reference_answer=ITEM.reference_answer, timings=answer.timings))
+    row = next(r for r in build_table(records, ["rag", "closed-book"], run_id="r", bench="b").rows
+               if r.key == "ttft_p95")
+    assert row.values["rag"].value is None and row.values["rag"].note == (
+        "n/a: the generator does not stream (no first-token time)")
+    assert row.values["closed-book"].value == records[1].timings["ttft"]

@@ -101,3 +101,34 @@ def test_ledger_records_jobs_and_updates_them_in_place(server, training_file, tm
     assert entry["status"] == "succeeded" and entry["fine_tuned_model"].startswith("ft:m:")
     assert entry["data_file"] == str(training_file)
     assert KEY not in (tmp_path / "jobs.json").read_text()
+
+
+def test_the_ledger_finds_a_job_by_id_or_by_the_model_it_made_and_says_what_an_eval_needs(server, training_file,
+                                                                                          tmp_path):
+    from ragft.finetune.providers import training_record
+
+    api = client(server)
+    ledger = JobsLedger(tmp_path / "jobs.json")
+    job = api.create_job(api.upload_file(training_file), "gpt-4o-mini-2024-07-18")
+    ledger.record(job, data_file=str(training_file))
+    with pytest.raises(InputError, match=rf"job {job.id} is 'validating_files' .* no fine-tuned model yet; wait "
+                                         rf"for it with `ragft finetune jobs status {job.id} --wait`"):
+        ledger.tuned_model(job.id)
+    done = api.wait(job.id, sleep=lambda s: None)
+    ledger.record(done)
+    assert ledger.tuned_model(job.id) == done.fine_tuned_model
+    assert ledger.find(model=done.fine_tuned_model)["id"] == job.id and ledger.find(model="ft:other") is None
+    record = training_record(ledger.find(job.id))
+    assert record == {"job": job.id, "status": "succeeded", "base": "gpt-4o-mini-2024-07-18",
+                      "trained_tokens": done.trained_tokens, "examples": 10,
+                      "training_seconds": float(done.finished_at - done.created_at), "base_url": None}
+    with pytest.raises(NotFoundError, match="no job ftjob-9999 recorded; record it with `ragft finetune jobs status"):
+        ledger.tuned_model("ftjob-9999")
+
+
+def test_a_job_recorded_before_its_times_were_kept_has_no_training_seconds(tmp_path):
+    from ragft.finetune.providers import training_record
+
+    old = {"id": "ftjob-1", "status": "succeeded", "model": "m", "fine_tuned_model": "ft:m::1", "trained_tokens": 9,
+           "data_file": str(tmp_path / "gone.jsonl")}
+    assert training_record(old)["training_seconds"] is None and training_record(old)["examples"] is None

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -24,22 +23,22 @@ class Received:
 
 @dataclass
 class Provider:
-    """What the fake provider answers; `fail_first` statuses are returned (in order) before any success."""
+    """What the fake provider answers; `fail_first` statuses are returned (in order) before any success.
+    `respond(body)`, when set, answers each request from its body (e.g. per model name) instead of `answer`."""
 
     answer: str = "Python was created by Guido van Rossum [1]."
-    respond: Callable[[dict[str, Any]], str] | None = None   # derive each answer from the request body instead
     fail_first: list[int] = field(default_factory=list)
     always_status: int | None = None
     stream_error: bool = False
     received: list[Received] = field(default_factory=list)
+    respond: Callable[[dict[str, Any]], str] | None = None
+    prompt_tokens: int | None = 42      # None: the words of the request's messages
 
-    def answer_for(self, body: dict[str, Any]) -> str:
-        if self.respond is not None:
-            self.answer = self.respond(body)
-        return self.answer
+    def text(self, body: dict[str, Any]) -> str:
+        return self.respond(body) if self.respond is not None else self.answer
 
-    def pieces(self) -> list[str]:
-        words = self.answer.split(" ")
+    def pieces(self, body: dict[str, Any] | None = None) -> list[str]:
+        words = (self.answer if body is None else self.text(body)).split(" ")
         return [w if i == 0 else f" {w}" for i, w in enumerate(words)]
 
 
@@ -76,14 +75,17 @@ class _Handler(BaseHTTPRequestHandler):
         status = self._status_override(provider)
         if status:
             return self._json(status, {"error": {"message": f"simulated {status}", "type": "server_error"}})
-        provider.answer_for(body)
-        usage = {"prompt_tokens": 42, "completion_tokens": len(provider.pieces()), "total_tokens": 0}
+        pieces = provider.pieces(body)
+        prompt = provider.prompt_tokens
+        if prompt is None:
+            prompt = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces), "total_tokens": 0}
         if not body.get("stream"):
+            message = {"role": "assistant", "content": provider.text(body)}
             return self._json(200, {"id": "c1", "object": "chat.completion", "model": body["model"], "usage": usage,
-                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": provider.answer},
-                                                 "finish_reason": "stop"}]})
+                                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
         events = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
-        events += [{"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in provider.pieces()]
+        events += [{"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
         events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append({"choices": [], "usage": usage})
@@ -113,10 +115,10 @@ class _Handler(BaseHTTPRequestHandler):
         if provider.stream_error:
             events.append(("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
         events += [("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                            "delta": {"type": "text_delta", "text": p}}) for p in provider.pieces()]
+                                            "delta": {"type": "text_delta", "text": p}}) for p in provider.pieces(body)]
         events += [("content_block_stop", {"type": "content_block_stop", "index": 0}),
                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                      "usage": {"output_tokens": len(provider.pieces())}}),
+                                      "usage": {"output_tokens": len(provider.pieces(body))}}),
                    ("message_stop", {"type": "message_stop"})]
         self._sse([(name, json.dumps(data)) for name, data in events])
 
@@ -149,8 +151,8 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(provider: Provider | None = None, openai_key: str | None = OPENAI_KEY):
-    """A running server (also for tests outside this folder: `from llm.conftest import serve`)."""
+def serve(provider: Provider | None = None, openai_key: str | None = OPENAI_KEY) -> Iterator[_Server]:
+    """A running server on 127.0.0.1 (any test folder can use it: `from llm.conftest import serve`)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.provider, server.openai_key, server.anthropic_key = provider or Provider(), openai_key, ANTHROPIC_KEY
     server.url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -53,7 +53,7 @@ def test_concurrent_questions_each_get_their_own_cited_answer(index_path):
 def test_concurrent_questions_are_embedded_together_with_the_same_vectors_as_alone():
     from concurrent.futures import ThreadPoolExecutor
 
-    from support import HashingEmbedder
+    from ragft.testing import HashingEmbedder
 
     from ragft.server.asker import CoalescingEmbedder
 

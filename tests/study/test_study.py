@@ -1,7 +1,14 @@
-"""The study's budgets: the demo's is small and labelled; an unknown one is a one-line error before any work."""
+"""The study's budgets: the demo's is small and labelled; an unknown one is a one-line error before any work;
+adapters and runs are reused only with the config they were made with."""
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
+from ragft.testing import HashingEmbedder
 
 from ragft.errors import InputError
+from ragft.rag.engine import Index
 from ragft.study import BUDGETS, run_study
 
 
@@ -16,3 +23,141 @@ def test_an_unknown_budget_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(InputError, match=r"--budget 'huge': choose one of tiny, full"):
         run_study(tmp_path / "study", budget="huge")
     assert not (tmp_path / "study").exists()
+
+
+# --- reuse: adapters and runs only with the config they were made with ------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _fake_adapter(examples, out, *, base="gemma3-270m", config=None, drop=(), **_):
+    """What train_lora leaves behind, without training: a weights file and a complete manifest recording the
+    base, the data hash, the example count and the hyperparameters it was given (`drop`: keys an older
+    TrainConfig did not have)."""
+    from ragft.finetune.dataset import data_hash
+    from ragft.finetune.manifest import AdapterManifest, file_hashes, write_manifest
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "adapter_model.safetensors").write_bytes(json.dumps([base, data_hash(examples)]).encode())
+    hyper = {k: v for k, v in config.model_dump(mode="json").items() if k not in drop}
+    manifest = AdapterManifest(complete=True, base=base, base_sha256="b", prompt_format="ragft-qa-v1",
+                               data_sha256=data_hash(examples), examples=len(examples), hyperparameters=hyper,
+                               seed=config.seed, steps=1, losses=[1.0], seconds=1.0, seconds_per_step=1.0, device="cpu",
+                               versions={}, files=file_hashes(out), created_at="2026-01-01T00:00:00+00:00")
+    write_manifest(out, manifest)
+    return manifest
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    """run_study on the bundled Python FAQ excerpt with training, evaluation and the report replaced by
+    stand-ins that write what the real ones record: study(budget) -> (result, messages, trained, evaluated)."""
+    from ragft.evaluate.benches import load_bench
+    from ragft.evaluate.config import config_from_mapping
+    from ragft.evaluate.records import RunManifest
+    from ragft.evaluate.runs import MANIFEST
+    from ragft.finetune.manifest import verify_adapter
+
+    trained, evaluated = [], []
+    monkeypatch.setattr("ragft.evaluate.benches.load_bench",
+                        lambda name, **kw: load_bench(name, **{**kw, "cache_dir": tmp_path / "benches"}))
+    monkeypatch.setattr("ragft.llm.local_model.load_causal_lm", lambda *a, **kw: (object(), object()))
+    opened = Index.open.__func__     # the RAFT retrieval index: hashed words instead of MiniLM, for speed
+    monkeypatch.setattr(Index, "open", classmethod(lambda cls, path, **kw: opened(cls, path, **{
+        **kw, "embedder": HashingEmbedder()})))
+
+    def train(examples, out, **kw):
+        trained.append(Path(out))
+        return _fake_adapter(examples, out, **kw)
+
+    def run_eval(config=None, *, out=None, resume=None, progress=False):
+        evaluated.append((Path(out), resume is not None))
+        if resume is None:
+            parsed = config_from_mapping(config)
+            adapters = {s.name: {"path": s.adapter, "files": verify_adapter(s.adapter).files}
+                        for s in parsed.systems if s.adapter}
+            manifest = RunManifest(run_id=Path(out).name, created_at="now", bench="python-faq", evalset_sha256="e",
+                                   systems=parsed.systems, config=parsed.model_dump(mode="json"),
+                                   measurements={"adapters": adapters})
+            Path(out).mkdir(parents=True, exist_ok=True)
+            (Path(out) / MANIFEST).write_text(manifest.model_dump_json())
+        return SimpleNamespace(path=Path(out), verdict=None, table=None)
+
+    monkeypatch.setattr("ragft.finetune.train_local.train_lora", train)
+    monkeypatch.setattr("ragft.evaluate.runner.run_eval", run_eval)
+    monkeypatch.setattr("ragft.report.writer.write_report", lambda path: [])
+    out = tmp_path / "demo"
+
+    def run(budget):
+        messages = []
+        trained.clear()
+        evaluated.clear()
+        result = run_study(out, budget=budget, source_dir=DATA / "python3.11-doc", progress=False,
+                           say=messages.append)
+        return result, messages, list(trained), list(evaluated)
+
+    run.out = out
+    return run
+
+
+def test_demo_then_full_budget_trains_and_runs_anew_and_each_budget_then_reuses_its_own(study):
+    out = study.out
+    _, _, trained, evaluated = study("tiny")
+    assert trained == [out / "adapters" / "paraphrase", out / "adapters" / "raft"]
+    assert evaluated == [(out / "run", False)]
+
+    full, said, trained, evaluated = study("full")
+    assert trained == [out / "adapters" / "paraphrase-full", out / "adapters" / "raft-full"]
+    assert evaluated == [(out / "run-full", False)] and full.run_dir == out / "run-full"
+    assert full.adapters == {"fine-tuned": out / "adapters" / "paraphrase-full",
+                             "hybrid": out / "adapters" / "raft-full"}
+    passed = next(m for m in said if m.startswith("adapter for fine-tuned: not reusing"))
+    assert "epochs 1, wanted 3" in passed and "max_steps 8, wanted 400" in passed
+    assert passed.endswith("paraphrase-full")
+    assert any(m.startswith(f"run: not resuming {out / 'run'} (recorded with other settings: distractors, limit")
+               for m in said)
+
+    tiny, said, trained, evaluated = study("tiny")
+    assert trained == [] and evaluated == [(out / "run", True)] and tiny.run_dir == out / "run"
+    assert f"adapter for hybrid: reusing {out / 'adapters' / 'raft'} (same base model, data and hyperparameters)" in said
+
+    _, _, trained, evaluated = study("full")
+    assert trained == [] and evaluated == [(out / "run-full", True)]
+
+
+def test_an_adapter_trained_before_a_hyperparameter_existed_is_reused_when_the_rest_matches(study, monkeypatch):
+    # e.g. the evidence adapters, trained by an earlier version: a key missing from the manifest counts as its default
+    monkeypatch.setattr("ragft.finetune.train_local.train_lora",
+                        lambda examples, out, **kw: _fake_adapter(examples, out, drop=("warmup_steps",), **kw))
+    study("tiny")
+    manifest = json.loads((study.out / "adapters" / "raft" / "ragft-adapter.json").read_text())
+    assert "warmup_steps" not in manifest["hyperparameters"]
+    _, said, trained, _ = study("tiny")
+    assert trained == [] and sum(m.startswith("adapter for") and "reusing" in m for m in said) == 2
+
+
+def test_a_changed_adapter_or_training_data_is_not_reused(study):
+    from ragft.study import AdapterIdentity, _adapter_folder
+
+    study("tiny")
+    root = study.out / "adapters"
+    manifest = json.loads((root / "paraphrase" / "ragft-adapter.json").read_text())
+    same = AdapterIdentity(base=manifest["base"], data_sha256=manifest["data_sha256"], examples=manifest["examples"],
+                           hyperparameters=manifest["hyperparameters"])
+    assert _adapter_folder(root, "paraphrase", "tiny", same) == (root / "paraphrase", True, [])
+    other = AdapterIdentity(base=same.base, data_sha256="0" * 64, examples=same.examples,
+                            hyperparameters=same.hyperparameters)
+    assert _adapter_folder(root, "paraphrase", "tiny", other) == (
+        root / "paraphrase-tiny", False, [(root / "paraphrase", "trained with other training data (sha256 differs)")])
+    # the adapter a run used, replaced in place by another finished one of the same recipe (its manifest
+    # updated to the new weights): the adapter is reusable, the run made with the old weights is not resumed
+    from ragft.finetune.manifest import file_hashes
+
+    (root / "raft" / "adapter_model.safetensors").write_bytes(b"other weights")
+    raft = json.loads((root / "raft" / "ragft-adapter.json").read_text())
+    (root / "raft" / "ragft-adapter.json").write_text(json.dumps({**raft, "files": file_hashes(root / "raft")}))
+    _, said, trained, evaluated = study("tiny")
+    assert trained == [] and evaluated == [(study.out / "run-tiny", False)]
+    assert f"run: not resuming {study.out / 'run'} (the hybrid adapter at {root / 'raft'} changed since); " \
+           f"running into {study.out / 'run-tiny'}" in said

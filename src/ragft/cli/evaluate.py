@@ -117,7 +117,10 @@ def run(
     model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Model name passed to the generator."),
     base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL", help="Server of an openai-compatible generator."),
     temperature: Optional[float] = typer.Option(None, "--temperature", metavar="T", help="Sampling temperature (use with --repeat)."),
-    adapter: Optional[Path] = typer.Option(None, "--adapter", metavar="DIR", help="LoRA adapter for fine-tuned and hybrid."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", metavar="DIR", help="LoRA adapter for fine-tuned and hybrid (local generator)."),
+    tuned_model: Optional[str] = typer.Option(None, "--tuned-model", metavar="NAME", help="Fine-tuned and hybrid answer with this model on --generator (a provider fine-tune such as ft:gpt-4o-mini:..., or a model served beside --model)."),
+    finetune_job: Optional[str] = typer.Option(None, "--finetune-job", metavar="ID", help="Like --tuned-model, with the model a `ragft finetune jobs` job produced (its training cost and duration come from the job)."),
+    jobs_ledger: Optional[Path] = typer.Option(None, "--jobs-ledger", metavar="FILE", help="Jobs ledger of `ragft finetune jobs` (default .ragft/finetune-jobs.json)."),
     k: Optional[int] = typer.Option(None, "--k", metavar="N", help="Chunks retrieved per question (default 5)."),
     limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help="A seeded sample of N questions."),
     repeat: Optional[int] = typer.Option(None, "--repeat", metavar="N", help="Answer each question N times (seeds seed..seed+N-1)."),
@@ -172,20 +175,22 @@ def _run_config(config_file: Optional[Path], flags: dict):
     from ragft.evaluate.config import config_from_mapping, load_config, parse_systems
 
     given = {key: flags[key] for key in _RUN_FLAGS if flags.get(key) is not None}
-    given.update({"bench_source": flags["source"], "volume_per_month": flags["volume"], "bench_cache": flags["cache"]})
+    given.update({"bench_source": flags["source"], "volume_per_month": flags["volume"], "bench_cache": flags["cache"],
+                  "jobs_ledger": flags["jobs_ledger"]})
     given = {key: value for key, value in given.items() if value is not None}
     if "evalset" in given:
         given["evalset"] = str(given["evalset"])
     if "docs" in given:
         given["docs"] = [str(d) for d in given["docs"]]
-    for key in ("bench_source", "bench_cache"):
+    for key in ("bench_source", "bench_cache", "jobs_ledger"):
         if key in given:
             given[key] = str(given[key])
     options = {name: flags[name] for name in ("model", "base_url", "temperature") if flags[name] is not None}
     if "systems" in given or config_file is None:
         given["systems"] = [s.model_dump() for s in parse_systems(
             given.get("systems", "closed-book,rag"), flags["generator"],
-            str(flags["adapter"]) if flags["adapter"] else None, options, given.get("k", 5))]
+            str(flags["adapter"]) if flags["adapter"] else None, options, given.get("k", 5),
+            tuned_model=flags["tuned_model"], job=flags["finetune_job"])]
     if config_file is not None:
         return load_config(config_file, given)
     return config_from_mapping(given, "flags")

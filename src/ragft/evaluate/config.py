@@ -42,6 +42,7 @@ class EvalConfig(BaseModel):
     bootstrap_resamples: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0, lt=1)
     max_tokens: int = Field(256, ge=1)
+    jobs_ledger: str | None = None            # provider fine-tuning jobs (default .ragft/finetune-jobs.json)
     engine: Literal["local", "ray"] = "local"   # who answers: this process, or Ray actors (ragft[cluster])
     concurrency: int = Field(1, ge=1)          # questions in flight: threads (local) or actors (ray; 1 = one per CPU)
     address: str | None = None                 # Ray cluster: auto, ray://HOST:10001; None = start one here
@@ -57,8 +58,15 @@ class EvalConfig(BaseModel):
 
 
 def parse_systems(text: str, generator: str = "extractive", adapter: str | None = None,
-                  generator_options: dict[str, Any] | None = None, k: int = 5) -> list[SystemConfig]:
-    """'closed-book,rag' -> SystemConfigs with the given generator; tuned kinds take the adapter."""
+                  generator_options: dict[str, Any] | None = None, k: int = 5, tuned_model: str | None = None,
+                  job: str | None = None) -> list[SystemConfig]:
+    """'closed-book,rag' -> SystemConfigs with the given generator. Tuned kinds (fine-tuned, hybrid) take the
+    local generator with `adapter`, or with `tuned_model` (or a provider `job`) the same generator and options
+    as the others, answering with the tuned model instead of the base one."""
+    if adapter and (tuned_model or job):
+        raise InputError("give --adapter (a local LoRA) or --tuned-model / --finetune-job (a provider or served "
+                         "fine-tune), not both")
+    served = bool(tuned_model or job)
     systems = []
     for name in (part.strip() for part in text.split(",") if part.strip()):
         if name not in SYSTEM_KINDS:
@@ -66,9 +74,11 @@ def parse_systems(text: str, generator: str = "extractive", adapter: str | None 
         tuned = name in ("fine-tuned", "hybrid")
         systems.append(SystemConfig(
             name=name, kind=name, k=k,
-            generator="local" if tuned else generator,
+            generator=generator if served or not tuned else "local",
             generator_options=dict(generator_options or {}),
-            adapter=adapter if tuned else None,
+            adapter=adapter if tuned and not served else None,
+            tuned_model=tuned_model if tuned else None,
+            job=job if tuned else None,
         ))
     if not systems:
         raise InputError("--systems: empty; name at least one of " + ", ".join(SYSTEM_KINDS))
@@ -90,7 +100,20 @@ def config_from_mapping(data: dict[str, Any], where: str = "config") -> EvalConf
     problem = _inconsistency(config)
     if problem:
         raise InputError(f"{where}: {problem}")
-    return config
+    return _with_job_models(config)
+
+
+def _with_job_models(config: EvalConfig) -> EvalConfig:
+    """A system naming a provider job but no tuned model gets the job's fine-tuned model from the jobs ledger
+    (and the run's config records it, so a resumed run does not need the ledger to know what it asked)."""
+    if not any(s.job and not s.tuned_model for s in config.systems):
+        return config
+    from ragft.finetune.providers import DEFAULT_LEDGER, JobsLedger
+
+    ledger = JobsLedger(config.jobs_ledger or DEFAULT_LEDGER)
+    systems = [s.model_copy(update={"tuned_model": ledger.tuned_model(s.job)}) if s.job and not s.tuned_model else s
+               for s in config.systems]
+    return config.model_copy(update={"systems": systems})
 
 
 def _inconsistency(config: EvalConfig) -> str | None:
@@ -122,7 +145,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ev
     path = Path(path)
     data = read_mapping(path, "eval config")
     base = path.resolve().parent
-    for key in ("evalset", "bench_source", "bench_cache"):
+    for key in ("evalset", "bench_source", "bench_cache", "jobs_ledger"):
         if isinstance(data.get(key), str):
             data[key] = str(base / data[key])
     if isinstance(data.get("docs"), str):

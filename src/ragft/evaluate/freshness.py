@@ -1,7 +1,10 @@
 """Freshness, measured: seconds from adding a document with a new fact to a retrieving system answering
-from it (the answer cites it); for a fine-tuned model, the seconds its adapter took to train."""
+from it (the answer cites it, or states the new fact with the document retrieved); every retrieving system
+runs its own trials, as each reads the index with its own generator. A fine-tuned model's freshness is its
+measured retraining time (runner.measured_rows)."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -21,6 +24,7 @@ class FreshnessTrial:
     add_seconds: float
     cited: bool              # the answer cites the new document
     fact_in_answer: bool     # the new fact's number appears in the answer
+    retrieved: bool = False  # the new document was among the passages the system read
 
 
 def new_fact(trial: int, rng: np.random.Generator) -> tuple[Document, str, str]:
@@ -50,6 +54,7 @@ def measure_freshness(system, trials: int, seed: int = 0) -> list[FreshnessTrial
             done = time.perf_counter()
         finally:
             system.index.remove([doc.id])
-        results.append(FreshnessTrial(doc.id, question, done - start, added - start,
-                                      doc.id in answer.cited_doc_ids, number in answer.answer))
+        stated = re.search(rf"\b{number}\b", answer.answer) is not None
+        results.append(FreshnessTrial(doc.id, question, done - start, added - start, doc.id in answer.cited_doc_ids,
+                                      stated, any(c.doc_id == doc.id for c in answer.contexts)))
     return results

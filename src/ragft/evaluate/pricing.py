@@ -30,7 +30,8 @@ def price_run(config: EvalConfig, records: Sequence[QuestionRecord], manifest: R
         return {"note": "no answered questions to price"}, list(records)
     report = estimate(specs, config.volume_per_month, catalog,
                       assumptions=[f"token counts measured in eval run {manifest.run_id}, as counted by each "
-                                   f"system's generator; all generators priced as {config.price_model}"])
+                                   f"system's generator; all generators priced as {config.price_model}",
+                                   *_training_assumptions(config, manifest)])
     priced = []
     for record in records:
         spec = next((s for s in specs if s.name == record.system), None)
@@ -48,8 +49,8 @@ def price_run(config: EvalConfig, records: Sequence[QuestionRecord], manifest: R
 def system_spec(system: SystemConfig, rows: Sequence[QuestionRecord], config: EvalConfig, manifest: RunManifest,
                 corpus_tokens: float):
     """The cost model's view of one measured system: mean prompt, context and output tokens, its retrieval
-    setup and, for tuned kinds, the adapter's training run (examples x epochs x mean Q/A tokens)."""
-    from ragft.costs import RetrievalSpec, SystemSpec, TrainingSpec
+    setup and, for tuned kinds, its training run (see _training_spec)."""
+    from ragft.costs import RetrievalSpec, SystemSpec
 
     mean_in = float(np.mean([r.input_tokens for r in rows]))
     mean_out = float(np.mean([r.output_tokens for r in rows]))
@@ -68,12 +69,41 @@ def system_spec(system: SystemConfig, rows: Sequence[QuestionRecord], config: Ev
             retrieval_ms=float(np.median(retrieval_s)) * 1000)
     training = None
     if system.kind in ("fine-tuned", "hybrid"):
-        adapter = manifest.measurements.get("adapters", {}).get(system.name, {})
-        qa_tokens = float(np.mean([count_tokens(r.question) + count_tokens(r.reference_answer) for r in rows]))
-        training = TrainingSpec(examples=int(adapter.get("examples", 0)), tokens_per_example=qa_tokens,
-                                epochs=float(adapter.get("epochs") or 1))
+        training = _training_spec(manifest.training(system.name), rows)
     return SystemSpec(name=system.name, model=config.price_model, fine_tuned=system.kind in ("fine-tuned", "hybrid"),
                       prompt_tokens=prompt, output_tokens=mean_out, retrieval=retrieval, training=training)
+
+
+def _training_spec(training: dict[str, Any], rows: Sequence[QuestionRecord]):
+    """A local adapter: its examples x epochs x the mean question + answer tokens. A provider job: the tokens
+    it trained on (its record's trained_tokens already count every epoch). None when nothing was recorded."""
+    from ragft.costs import TrainingSpec
+
+    if "path" in training:
+        qa_tokens = float(np.mean([count_tokens(r.question) + count_tokens(r.reference_answer) for r in rows]))
+        return TrainingSpec(examples=int(training.get("examples", 0)), tokens_per_example=qa_tokens,
+                            epochs=float(training.get("epochs") or 1))
+    if training.get("trained_tokens"):
+        examples = int(training.get("examples") or 1)
+        return TrainingSpec(examples=examples, tokens_per_example=training["trained_tokens"] / examples, epochs=1)
+    return None
+
+
+def _training_assumptions(config: EvalConfig, manifest: RunManifest) -> list[str]:
+    """How each tuned system's training run was priced, or why it was not."""
+    lines = []
+    for system in config.systems:
+        training = manifest.training(system.name)
+        if system.kind not in ("fine-tuned", "hybrid") or "path" in training:
+            continue
+        model = system.tuned_model or "the tuned model"
+        if training.get("trained_tokens"):
+            lines.append(f"{system.name}: training run = the {training['trained_tokens']:,} tokens job "
+                         f"{training['job']} trained on, at {config.price_model}'s training price")
+        else:
+            lines.append(f"{system.name}: training run not priced: no job record with trained tokens for {model} "
+                         "(give --finetune-job ID from `ragft finetune jobs`)")
+    return lines
 
 
 def _corpus_tokens(index) -> float:

@@ -96,7 +96,9 @@ class SystemConfig(_Record):
     kind: Literal["closed-book", "rag", "fine-tuned", "hybrid"]
     generator: str = "extractive"
     generator_options: dict[str, Any] = Field(default_factory=dict)
-    adapter: str | None = None                # a LoRA adapter folder for fine-tuned / hybrid
+    adapter: str | None = None                # a LoRA adapter folder for fine-tuned / hybrid (generator local)
+    tuned_model: str | None = None            # fine-tuned / hybrid on any other generator: the tuned model's name
+    job: str | None = None                    # the provider fine-tuning job (jobs ledger) that made tuned_model
     k: int = 5
     mode: str = "hybrid"
     price_model: str | None = None            # catalog model the cost row is priced at
@@ -118,3 +120,9 @@ class RunManifest(_Record):
     status: Literal["running", "complete", "interrupted"] = "running"
     seconds: float = 0.0
     measurements: dict[str, Any] = Field(default_factory=dict)   # index build, training, freshness trials
+
+    def training(self, system: str) -> dict[str, Any]:
+        """A tuned system's training record: its local adapter's manifest ("adapters") or its provider or served
+        model with the job's record ("tuned_models"); {} when it has none."""
+        measured = self.measurements
+        return measured.get("adapters", {}).get(system) or measured.get("tuned_models", {}).get(system) or {}

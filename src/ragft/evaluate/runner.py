@@ -286,17 +286,27 @@ def _check_price_model(config: EvalConfig) -> None:
 
 
 def _record_adapters(config: EvalConfig, manifest: RunManifest) -> None:
+    """What each tuned system was trained from: a local adapter's manifest, or a provider or served tuned model
+    with its job record (from the jobs ledger) when there is one. Kept from the first pass on a resume."""
     from ragft.finetune.manifest import verify_adapter
+    from ragft.finetune.providers import DEFAULT_LEDGER, JobsLedger, training_record
 
-    adapters = {}
+    adapters, tuned = {}, dict(manifest.measurements.get("tuned_models", {}))
     for system in config.systems:
         if system.adapter:
             m = verify_adapter(system.adapter)
             adapters[system.name] = {"path": system.adapter, "base": m.base, "training_seconds": m.seconds,
                                      "steps": m.steps, "examples": m.examples, "data_sha256": m.data_sha256,
                                      "epochs": m.hyperparameters.get("epochs"), "files": m.files}
+        elif system.tuned_model and system.name not in tuned:
+            entry = JobsLedger(config.jobs_ledger or DEFAULT_LEDGER).find(system.job, system.tuned_model)
+            record = training_record(entry) if entry else {"job": None, "training_seconds": None,
+                                                           "base": system.generator_options.get("model")}
+            tuned[system.name] = {"model": system.tuned_model, "generator": system.generator, **record}
     if adapters:
         manifest.measurements["adapters"] = adapters
+    if tuned:
+        manifest.measurements["tuned_models"] = tuned
 
 
 def _judge(config: EvalConfig, manifest: RunManifest):
@@ -371,6 +381,7 @@ def _bar(enabled: bool, total: int):
 # --- run-level measurements ----------------------------------------------------------------------------
 
 def _measure_freshness(config: EvalConfig, systems: Sequence[System], manifest: RunManifest, run_dir: Path) -> None:
+    """Every retrieving system gets its own trials (the same index, read by its own generator)."""
     from ragft.evaluate.freshness import measure_freshness
 
     measured = manifest.measurements.setdefault("freshness", {})
@@ -382,42 +393,86 @@ def _measure_freshness(config: EvalConfig, systems: Sequence[System], manifest: 
 
 
 def measured_rows(config: EvalConfig, manifest: RunManifest) -> dict[str, dict[str, Measured]]:
-    """Time to production and freshness per system, from what the run measured and the adapter manifests."""
+    """Time to production and freshness per system, from what the run measured, the adapter manifests and
+    the provider jobs' records."""
     build = manifest.measurements.get("index_build_seconds")
-    adapters = manifest.measurements.get("adapters", {})
     freshness = manifest.measurements.get("freshness", {})
     ttp: dict[str, Measured] = {}
     fresh: dict[str, Measured] = {}
     for system in config.systems:
-        trained = adapters.get(system.name, {}).get("training_seconds")
+        training = manifest.training(system.name)
+        trained = training.get("training_seconds")
         if system.kind == "closed-book":
             ttp[system.name] = Measured(note="n/a: nothing to build (the generator as it is)")
             fresh[system.name] = Measured(note="n/a: knowledge fixed in the model's weights")
             continue
         parts = {"rag": [build], "fine-tuned": [trained], "hybrid": [build, trained]}[system.kind]
-        ttp[system.name] = Measured(samples=(float(sum(parts)),), note=_ttp_note(system.kind, build, trained))
+        note = _ttp_note(system.kind, build, trained, training)
+        ttp[system.name] = (Measured(samples=(float(sum(parts)),), note=note) if None not in parts
+                            else Measured(note=note))
         if system.kind == "fine-tuned":
-            fresh[system.name] = Measured(samples=(float(trained),),
-                                          note="retraining: training seconds from the adapter manifest")
+            fresh[system.name] = _retrain_measure(trained, training)
+        elif config.freshness_trials == 0 and not freshness.get(system.name):
+            fresh[system.name] = Measured(note="n/a: not measured (freshness_trials = 0)")
         else:
             fresh[system.name] = _freshness_measure(freshness.get(system.name, []))
     return {"time_to_production": ttp, "freshness": fresh}
 
 
-def _ttp_note(kind: str, build: float | None, trained: float | None) -> str:
+def _training_source(training: dict[str, Any]) -> str:
+    if "path" in training:
+        return "adapter training (its manifest)"
+    if training.get("job"):
+        return f"provider job {training['job']}, created to fine-tuned model ready (jobs ledger)"
+    return ""
+
+
+def _untimed(training: dict[str, Any]) -> str:
+    model = training.get("model", "the tuned model")
+    if training.get("job"):
+        return f"n/a: not measured (job {training['job']} has no recorded start and finish)"
+    return (f"n/a: not measured (no job record for {model}; "
+            "give --finetune-job ID from `ragft finetune jobs`)")
+
+
+def _ttp_note(kind: str, build: float | None, trained: float | None, training: dict[str, Any] | None = None) -> str:
+    training = training or {}
     if kind == "rag":
         return f"index build {build:.1f} s (chunk + embed + store the corpus)"
+    if trained is None:
+        untimed = _untimed(training)
+        return untimed if kind == "fine-tuned" else f"{untimed}; index build {build:.1f} s"
+    source = _training_source(training)
     if kind == "fine-tuned":
-        return f"adapter training {trained:.1f} s (from its manifest)"
-    return f"index build {build:.1f} s + adapter training {trained:.1f} s"
+        return f"{source}: {trained:.1f} s"
+    return f"index build {build:.1f} s + {source}: {trained:.1f} s"
+
+
+def _retrain_measure(trained: float | None, training: dict[str, Any]) -> Measured:
+    """A fine-tuned model learns a new fact by retraining: its measured training (and, for a provider, deploy)
+    time is its freshness."""
+    if trained is None:
+        return Measured(note=_untimed(training).replace("n/a: not measured", "n/a: retraining not measured"))
+    if "path" in training:
+        note = "retrain: adapter training seconds from its manifest (deploy = loading the adapter, not timed)"
+    else:
+        note = f"retrain and deploy: provider job {training['job']}, created to fine-tuned model ready"
+    return Measured(samples=(float(trained),), note=note)
 
 
 def _freshness_measure(trials: list[dict[str, Any]]) -> Measured:
+    """Seconds from adding a new document until an answer uses it: trials where the answer cites the document
+    or states its new fact with the document retrieved; n/a says what the trials saw instead."""
     if not trials:
-        return Measured(note="not measured (freshness_trials = 0)")
-    cited = [t["seconds"] for t in trials if t["cited"]]
-    note = f"{len(cited)}/{len(trials)} trials: the answer cited the newly added document"
-    return Measured(samples=tuple(cited), note=note if cited else note + "; never found, so n/a")
+        return Measured(note="n/a: not measured (no freshness trials ran)")
+    used = [t for t in trials if t["cited"] or (t["fact_in_answer"] and t.get("retrieved", True))]
+    seen = (f"retrieved in {sum(bool(t.get('retrieved')) for t in trials)}/{len(trials)}, "
+            f"cited in {sum(t['cited'] for t in trials)}, fact stated in {sum(t['fact_in_answer'] for t in trials)}"
+            if any("retrieved" in t for t in trials) else f"cited in {sum(t['cited'] for t in trials)}")
+    if not used:
+        return Measured(note=f"n/a: 0/{len(trials)} trials answered from the newly added document ({seen})")
+    return Measured(samples=tuple(t["seconds"] for t in used),
+                    note=f"{len(used)}/{len(trials)} trials answered from the newly added document ({seen})")
 
 
 def _summarise(config: EvalConfig, run_dir: Path, manifest: RunManifest, index) -> None:

@@ -1,6 +1,11 @@
 """Systems under test: something the bench can ask a question. One per kind — closed-book (the generator
-alone), rag (Index + generator), fine-tuned (the local model with a LoRA adapter, no retrieval) and hybrid
-(Index retrieval + the tuned generator reading the context) — each built from a SystemConfig."""
+alone), rag (Index + generator), fine-tuned (a tuned model, no retrieval) and hybrid (Index retrieval + the
+tuned model reading the context) — each built from a SystemConfig. A tuned model is the local model with a
+LoRA adapter, or on any other generator a tuned model by name (a provider fine-tune such as
+`ft:gpt-4o-mini:...`, or a model served by an OpenAI-compatible server) beside the base model.
+
+Every answer is timed per stage; a generator that streams also reports its first piece, so `ttft` (question
+in, first answer text out) comes from the same single generation as the answer."""
 from __future__ import annotations
 
 import json
@@ -26,7 +31,7 @@ class SystemAnswer:
     input_tokens: int = 0
     output_tokens: int = 0
     model: str = ""
-    timings: dict[str, float] = field(default_factory=dict)   # seconds: embed, search, generate, total
+    timings: dict[str, float] = field(default_factory=dict)   # seconds: embed, search, generate, total, ttft
 
 
 @runtime_checkable
@@ -71,17 +76,40 @@ def _sampling(config: SystemConfig) -> tuple[dict[str, Any], float]:
 
 
 def _tuned_options(config: SystemConfig) -> dict[str, Any]:
-    if config.generator != "local":
-        raise InputError(f"system {config.name}: {config.kind} needs generator 'local' (a LoRA adapter on the "
-                         f"local model), not '{config.generator}'")
-    if not config.adapter:
-        raise InputError(f"system {config.name}: {config.kind} needs an adapter; train one with "
-                         "`ragft finetune train` and pass --adapter DIR (or adapter = \"DIR\" in the config)")
-    from ragft.finetune.manifest import verify_adapter
-
-    manifest = verify_adapter(config.adapter)
+    """Generator options of a fine-tuned or hybrid system: the local model with its adapter, or the tuned model
+    by name on any other generator (same server, key and settings as the base model)."""
     options, _ = _sampling(config)
-    return {"base": manifest.base, **options, "adapter": Path(config.adapter)}
+    if config.generator == "local":
+        if config.tuned_model or config.job:
+            raise InputError(f"system {config.name}: tuned_model and job name a provider or served model; with "
+                             "generator 'local' give a LoRA adapter (--adapter DIR) instead")
+        if not config.adapter:
+            raise InputError(f"system {config.name}: {config.kind} needs an adapter; train one with "
+                             "`ragft finetune train` and pass --adapter DIR (or adapter = \"DIR\" in the config)")
+        from ragft.finetune.manifest import verify_adapter
+
+        manifest = verify_adapter(config.adapter)
+        # The base model's options (--model, --base-url of the closed-book/rag generator) do not apply here.
+        return {"base": manifest.base, "device": options.get("device"), "adapter": Path(config.adapter)}
+    if config.adapter:
+        raise InputError(f"system {config.name}: an adapter is a local LoRA and needs generator 'local', not "
+                         f"'{config.generator}'; for a provider or served fine-tune give --tuned-model NAME")
+    if config.generator == "extractive":
+        raise InputError(f"system {config.name}: {config.kind} needs a generator with a model to tune ('local' "
+                         "with --adapter, or openai / openai-compatible with --tuned-model), not 'extractive'")
+    if not config.tuned_model:
+        raise InputError(f"system {config.name}: {config.kind} on generator '{config.generator}' needs the tuned "
+                         "model: --tuned-model NAME (a served fine-tune, or a provider id such as "
+                         "ft:gpt-4o-mini:org::abc) or --finetune-job ID from `ragft finetune jobs`")
+    return {**options, "model": config.tuned_model}
+
+
+def _generate(generator: Any, request: Any, started: float) -> tuple[Any, float | None]:
+    """(Generation, seconds from `started` to the first answer piece, when the generator streams)."""
+    called = time.perf_counter()
+    generation = generator.generate(request)
+    first = getattr(generation, "first_token_seconds", None)
+    return generation, None if first is None else called - started + first
 
 
 class ClosedBook:
@@ -101,15 +129,15 @@ class ClosedBook:
         request = GenerationRequest(question=item.question, max_tokens=self.max_tokens,
                                     temperature=self.temperature, seed=seed)
         start = time.perf_counter()
-        generation = self.generator.generate(request)
+        generation, ttft = _generate(self.generator, request, start)
         seconds = time.perf_counter() - start
+        timings = {"generate": seconds, "total": seconds, **({} if ttft is None else {"ttft": ttft})}
         return SystemAnswer(answer=generation.text, hits=None, input_tokens=generation.input_tokens,
-                            output_tokens=generation.output_tokens, model=generation.model,
-                            timings={"generate": seconds, "total": seconds})
+                            output_tokens=generation.output_tokens, model=generation.model, timings=timings)
 
 
 class FineTuned(ClosedBook):
-    """The local model with a LoRA adapter, asked closed-book: what it learned is in its weights."""
+    """A tuned model asked closed-book: what it learned is in its weights."""
 
     kind = "fine-tuned"
 
@@ -118,15 +146,20 @@ class FineTuned(ClosedBook):
 
 
 class _Seeded:
-    """A generator wrapper fixing each request's seed and temperature (Index.ask builds the request itself)."""
+    """A generator wrapper fixing each request's seed and temperature (Index.ask builds the request itself);
+    it keeps the time to the first answer piece, counted from `started` (retrieval included)."""
 
-    def __init__(self, inner: Any, seed: int, temperature: float):
+    def __init__(self, inner: Any, seed: int, temperature: float, started: float | None = None):
         self.inner, self.seed, self.temperature = inner, seed, temperature
         self.name = inner.name
         self.model = getattr(inner, "model", "") or getattr(inner, "model_name", "")
+        self.started = time.perf_counter() if started is None else started
+        self.ttft: float | None = None
 
     def generate(self, request):
-        return self.inner.generate(replace(request, seed=self.seed, temperature=self.temperature))
+        generation, self.ttft = _generate(self.inner, replace(request, seed=self.seed, temperature=self.temperature),
+                                          self.started)
+        return generation
 
     def stream(self, request) -> Iterator[str]:
         return self.inner.stream(replace(request, seed=self.seed, temperature=self.temperature))
@@ -149,19 +182,20 @@ class Rag:
         return self.ask(item.question, seed)
 
     def ask(self, question: str, seed: int = 0) -> SystemAnswer:
-        answer = self.index.ask(question, generator=_Seeded(self.generator, seed, self.temperature),
-                                k=self.config.k, mode=self.config.mode, use_cache=False,
-                                max_tokens=self.max_tokens)
+        generator = _Seeded(self.generator, seed, self.temperature)
+        answer = self.index.ask(question, generator=generator, k=self.config.k, mode=self.config.mode,
+                                use_cache=False, max_tokens=self.max_tokens)
+        timings = dict(answer.timings) | ({} if generator.ttft is None else {"ttft": generator.ttft})
         contexts = [RetrievedContext(chunk_id=h.chunk.id, doc_id=h.chunk.doc_id, text=h.chunk.text,
                                      score=float(h.score)) for h in answer.hits]
         return SystemAnswer(answer=answer.text, contexts=contexts, hits=list(answer.hits),
                             cited_doc_ids=[c.doc_id for c in answer.citations],
                             input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
-                            model=answer.model, timings=dict(answer.timings))
+                            model=answer.model, timings=timings)
 
 
 class Hybrid(Rag):
-    """The same retrieval as rag, answered by the tuned local model reading the retrieved context."""
+    """The same retrieval as rag, answered by the tuned model reading the retrieved context."""
 
     kind = "hybrid"
 

@@ -25,6 +25,7 @@ class RowSpec:
     quantile: float | None = None                                   # latency rows: a percentile, not a mean
     method: str = ""
     ranked: bool = True                                             # False: no direction is better, no winner
+    missing: str = "not applicable"                                 # the note of a system without values
 
 
 def _timing(stage: str) -> Callable[[QuestionRecord], float | None]:
@@ -57,6 +58,9 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec("cost_per_1k", "Cost per 1k queries", False, "USD", lambda r: None if r.cost_usd is None else r.cost_usd * 1000,
             method="measured tokens priced by ragft.costs (fixed costs spread over the monthly volume)"),
     RowSpec("latency_p95", "Latency (p95)", False, "s", _timing("total"), 0.95, "end to end, warm-up excluded"),
+    RowSpec("ttft_p95", "Time to first token (p95)", False, "s", _timing("ttft"), 0.95,
+            "question in to the first streamed answer text out (retrieval included), warm-up excluded",
+            missing="n/a: the generator does not stream (no first-token time)"),
     RowSpec("time_to_production", "Time to production", False, "s",
             method="measured: index build (RAG) and adapter training (fine-tuned) seconds"),
     RowSpec("freshness", "Update freshness", False, "s",
@@ -86,9 +90,9 @@ ROWS: tuple[RowSpec, ...] = (
 )
 
 ROW_SPECS = {spec.key: spec for spec in ROWS}
-HEADLINE = ("cost_per_1k", "latency_p95", "time_to_production", "freshness", "retrieval_accuracy",
+HEADLINE = ("cost_per_1k", "latency_p95", "ttft_p95", "time_to_production", "freshness", "retrieval_accuracy",
             "hallucination_rate", "judge_hallucination_rate", "abstention_rate", "grounded_rate",
-            "token_f1", "rouge_l")   # the seed's rows + quality, abstention and grounding
+            "token_f1", "rouge_l")   # the seed's rows + first token, quality, abstention and grounding
 
 SEED_CLAIMS: dict[str, dict[str, str]] = {
     "cost_per_1k": {"rag": "$4-8", "fine-tuned": "$1.50 (after amortized training)", "winner": "Fine-tuning at scale"},
@@ -200,7 +204,7 @@ def _question_row(spec: RowSpec, records: Sequence[QuestionRecord], systems: Seq
         samples = list(values.get(name, {}).values())
         note = settings.notes.get(spec.key, {}).get(name, "")
         if not samples:
-            cells[name] = MetricValue(value=None, unit=spec.unit, method=spec.method, note=note or "not applicable")
+            cells[name] = MetricValue(value=None, unit=spec.unit, method=spec.method, note=note or spec.missing)
             continue
         mean, low, high = _estimate(samples, spec, settings)
         cells[name] = MetricValue(value=mean, low=low, high=high, n=len(samples), unit=spec.unit,

@@ -152,8 +152,42 @@ class JobsLedger:
 
         entries = self.entries()
         entry = entries.get(job.id, {}) | extra | job.model_dump(
-            include={"id", "status", "model", "fine_tuned_model", "training_file", "trained_tokens"})
+            include={"id", "status", "model", "fine_tuned_model", "training_file", "trained_tokens", "created_at",
+                     "finished_at"})
         entry["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         entries[job.id] = entry
         write_atomic(self.path, json.dumps(entries, indent=2))
         return entry
+
+    def find(self, job_id: str | None = None, model: str | None = None) -> dict[str, Any] | None:
+        """The recorded job with this id, else the (latest recorded) one that produced this fine-tuned model."""
+        entries = self.entries()
+        if job_id is not None:
+            return entries.get(job_id)
+        made = [e for e in entries.values() if model is not None and e.get("fine_tuned_model") == model]
+        return max(made, key=lambda e: e.get("updated_at") or "") if made else None
+
+    def tuned_model(self, job_id: str) -> str:
+        """The fine-tuned model a recorded, succeeded job produced; a one-line error naming the fix otherwise."""
+        entry = self.find(job_id)
+        if entry is None:
+            raise NotFoundError(f"{self.path}: no job {job_id} recorded; record it with "
+                                f"`ragft finetune jobs status {job_id}` or give --tuned-model NAME")
+        if not entry.get("fine_tuned_model"):
+            raise InputError(f"job {job_id} is {entry.get('status')!r} in {self.path}, with no fine-tuned model yet; "
+                             f"wait for it with `ragft finetune jobs status {job_id} --wait`")
+        return entry["fine_tuned_model"]
+
+
+def training_record(entry: dict[str, Any]) -> dict[str, Any]:
+    """What an eval run keeps of a recorded job: its base model, trained tokens, the number of training
+    examples (lines of the data file, when it is still there) and the seconds from creation to the tuned model."""
+    created, finished = entry.get("created_at"), entry.get("finished_at")
+    seconds = float(finished - created) if isinstance(created, int) and isinstance(finished, int) else None
+    examples = None
+    data_file = Path(entry["data_file"]) if entry.get("data_file") else None
+    if data_file is not None and data_file.is_file():
+        examples = sum(1 for line in data_file.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {"job": entry.get("id"), "status": entry.get("status"), "base": entry.get("model"),
+            "trained_tokens": entry.get("trained_tokens"), "examples": examples, "training_seconds": seconds,
+            "base_url": entry.get("base_url")}

@@ -266,6 +266,8 @@ def _system_line(system) -> str:
         parts.append(f"k={system.k}, {system.mode} search")
     if system.adapter:
         parts.append(f"adapter {system.adapter}")
+    if system.tuned_model:
+        parts.append(f"tuned model {system.tuned_model}" + (f" (job {system.job})" if system.job else ""))
     if system.price_model:
         parts.append(f"priced as {system.price_model}")
     return ", ".join(parts)
