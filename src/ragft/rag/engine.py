@@ -19,6 +19,7 @@ import numpy as np
 from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftError
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
+from ragft.rag.discovery import printable
 from ragft.rag.document import Chunk, Document, Hit
 from ragft.rag.injection import flag_hits
 from ragft.rag.lock import holder, write_lock, writes
@@ -37,13 +38,16 @@ _EMBED_BATCH = 256
 
 @dataclass
 class SyncReport:
-    """What a sync or add changed; `failed` lists (path, reason) for files skipped as unreadable."""
+    """What a sync or add changed. `failed` lists (path, one-line reason) for every file skipped (unreadable,
+    not a regular file, a link out of the root, bad content); `warnings` lists (path, one-line note) for files
+    indexed with a caveat (a word longer than a chunk cut into chunks of its own)."""
 
     added: list[str] = field(default_factory=list)        # doc ids new to the index
     updated: list[str] = field(default_factory=list)      # doc ids re-indexed because their content changed
     removed: list[str] = field(default_factory=list)      # doc ids whose source file is gone
     unchanged: int = 0                                    # source files skipped by content hash
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_total: int = 0
@@ -186,27 +190,33 @@ class Index:
     @writes
     def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True) -> SyncReport:
         """Make the index mirror the files under `paths`: new and changed files (by content hash) are
-        indexed, files gone from those paths removed, unchanged ones skipped, unreadable ones reported."""
+        indexed, files gone from those paths removed, unchanged ones skipped. A problem with one file never
+        stops the sync: the file is skipped and listed in `failed` with its one-line reason."""
         from ragft.rag.loaders import discover
 
         started = time.perf_counter()
         report = SyncReport()
-        sources = discover([Path(p) for p in paths], root)
+        sources = discover([Path(p) for p in paths], root, skipped=report.failed)
+        unlisted = [Path(path) for path, _ in report.failed if os.path.isdir(path)]
         seen: set[str] = set()
         todo = []
         for source in sources:
             seen.add(source.doc_id)
             try:
                 digest = _file_hash(source.path)
+            except RagftError as error:
+                report.failed.append((printable(source.path), printable(str(error))))
+                continue
             except OSError as error:
-                report.failed.append((str(source.path), f"unreadable: {error.strerror or error}"))
+                name = printable(source.path)
+                report.failed.append((name, f"{name}: cannot read ({printable(error.strerror or error)})"))
                 continue
             known = self.meta["sources"].get(source.doc_id)
             if known and known["hash"] == digest and known.get("chunking") == self.meta["chunking"]:
                 report.unchanged += 1
             else:
                 todo.append((source, digest))
-        self._remove_missing_sources([Path(p) for p in paths], seen, report)
+        self._remove_missing_sources([Path(p) for p in paths], seen, report, keep_under=unlisted)
         with _progress(progress, len(todo)) as advance:
             pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
             for source, digest in todo:
@@ -256,25 +266,29 @@ class Index:
     def _load_source(self, source, report: SyncReport) -> tuple[list[Document], list[Chunk]] | None:
         from ragft.rag.loaders import load
 
+        name = printable(source.path)
+        notes: list[str] = []
         try:
             docs = load(source)
+            chunks = [chunk for doc in docs for chunk in self._chunk(doc, notes)]
         except RagftError as error:
-            report.failed.append((str(source.path), str(error)))
+            report.failed.append((name, printable(str(error))))
             return None
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            report.failed.append((str(source.path), f"unreadable: {error}"))
+        except Exception as error:  # noqa: BLE001 - one file's surprise must not lose the other files
+            detail = printable(" ".join(f"{type(error).__name__}: {error}".split())[:200])
+            report.failed.append((name, f"{name}: could not be loaded ({detail}); please report this file"))
             return None
-        chunks = [chunk for doc in docs for chunk in self._chunk(doc)]
         if not chunks:
-            report.failed.append((str(source.path), "no text to index (empty file?)"))
+            report.failed.append((name, f"{name}: no text to index (empty file?)"))
             return None
+        report.warnings.extend((name, f"{name}: {printable(note)}") for note in notes)
         return docs, chunks
 
-    def _chunk(self, doc: Document) -> list[Chunk]:
+    def _chunk(self, doc: Document, notes: list[str] | None = None) -> list[Chunk]:
         from ragft.rag.chunking import chunk_document
 
         chunking = self.meta["chunking"]
-        chunks = chunk_document(doc, max_tokens=chunking["max_tokens"], overlap=chunking["overlap"])
+        chunks = chunk_document(doc, max_tokens=chunking["max_tokens"], overlap=chunking["overlap"], notes=notes)
         if doc.source:
             chunks = [
                 c if "source" in c.metadata else replace(c, metadata={**c.metadata, "source": doc.source})
@@ -295,7 +309,7 @@ class Index:
         self._replace_documents(docs, chunks, report)
         for source, digest, batch_docs, _ in pending:
             self.meta["sources"][source.doc_id] = {
-                "path": str(Path(source.path).resolve()),
+                "path": printable(Path(source.path).resolve()),
                 "hash": digest,
                 "chunking": self.meta["chunking"],
                 "doc_ids": [d.id for d in batch_docs],
@@ -308,7 +322,9 @@ class Index:
         known = [d.id for d in docs if d.id in self.meta["documents"]]
         # Every doc id, not just the known ones: a run interrupted before its meta write left chunks behind.
         report.chunks_removed += self._delete_documents([d.id for d in docs])
-        vectors = self._embed([c.text for c in chunks])
+        # Embedded a batch at a time: one file of many chunks must not tokenize them all at once.
+        vectors = np.concatenate([self._embed([c.text for c in chunks[i:i + _EMBED_BATCH]])
+                                  for i in range(0, len(chunks), _EMBED_BATCH)] or [self._embed([])])
         self.store.upsert(chunks, vectors)
         self.bm25.add([c.id for c in chunks], [_bm25_text(c) for c in chunks])
         self._bm25_dirty = True
@@ -343,12 +359,17 @@ class Index:
             report.removed.extend(known["doc_ids"])
             self._commit_meta()
 
-    def _remove_missing_sources(self, paths: list[Path], seen: set[str], report: SyncReport) -> None:
+    def _remove_missing_sources(self, paths: list[Path], seen: set[str], report: SyncReport,
+                                keep_under: Sequence[Path] = ()) -> None:
+        """Forget sources no longer found under `paths`, except under folders that could not be listed."""
         scopes = [p.resolve() for p in paths]
+        kept = [p.resolve() for p in keep_under]
         for key, known in list(self.meta["sources"].items()):
             if key in seen:
                 continue
             where = Path(known["path"])
+            if any(where == folder or folder in where.parents for folder in kept):
+                continue
             if any(where == scope or scope in where.parents for scope in scopes):
                 self._forget_source(key, report)
 
@@ -676,8 +697,10 @@ def _open_bm25(path: Path, store, meta: dict[str, Any]) -> BM25Index:
 
 
 def _file_hash(path: Path) -> str:
+    from ragft.rag.discovery import open_regular
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
