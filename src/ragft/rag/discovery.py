@@ -82,9 +82,9 @@ def discover(paths: Sequence[Path | str], root: Path | str | None = None,
                 continue
             first = found.setdefault(source.doc_id, source)
             if first.path != source.path and os.path.realpath(first.path) != os.path.realpath(source.path):
-                problems.append((printable(file), f"{printable(file)}: its id {source.doc_id!r} is also the id of "
-                                                  f"{printable(first.path)} (the names differ only in unprintable "
-                                                  "characters); rename one"))
+                clash = (f"{printable(file)}: its id {source.doc_id!r} is also the id of {printable(first.path)} "
+                         "(the names differ only in unprintable characters); rename one")
+                problems.append((printable(file), clash))
     if problems and skipped is None:
         raise InputError(problems[0][1])
     if skipped is not None:
