@@ -374,3 +374,37 @@ def test_a_folder_of_2000_tiny_files_indexes_every_one(tmp_path, static_embedder
         report = index.sync([docs], progress=False)
         assert len(report.added) == 2000 and report.failed == [] and index.store.count() == 2000
         assert index.search("word1234", k=1, mode="bm25")[0].chunk.doc_id == "d14/n1234.txt"
+
+
+def test_eval_make_skips_a_bad_file_and_a_broken_line_and_keeps_the_rest(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text("# FAQ\n\n## How do I reset it?\n\nHold the button.\n\n## Is it waterproof?\n\nNo.\n")
+    (corpus / "latin1.md").write_bytes("# FAQ\n\n## Où est-il ?\n\nIci, café.\n".encode("latin-1"))
+    lines = [json.dumps({"question": f"What is part {i}?", "answer": f"Part {i} is a gear."}) for i in range(3)]
+    (corpus / "pairs.jsonl").write_text("\n".join([lines[0], '{"question": "broken', *lines[1:]]) + "\n")
+    out = tmp_path / "evalset.jsonl"
+    result = ragft("eval", "make", str(corpus), "--output", str(out))
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 2
+    assert "latin1.md: invalid UTF-8" in skipped[0] and "pairs.jsonl:2: not valid JSON" in skipped[1]
+    questions = [json.loads(line)["question"] for line in out.read_text().splitlines()]
+    assert questions == ["How do I reset it?", "Is it waterproof?", "What is part 0?", "What is part 1?",
+                         "What is part 2?"]
+
+
+def test_finetune_prepare_skips_bad_records_and_writes_the_good_ones(tmp_path):
+    good = [json.dumps({"question": f"What is the capital of country {i}?", "answer": f"City {i}."})
+            for i in range(12)]
+    bad = ['{"question": "broken', json.dumps({"question": "Empty answer?", "answer": ""}), good[3]]
+    data = ("\n".join(good[:6] + bad + good[6:]) + "\n").encode() + b'{"question": "caf\xe9?", "answer": "x"}\n'
+    path = tmp_path / "facts.jsonl"
+    path.write_bytes(data)
+    result = ragft("finetune", "prepare", str(path), "--out", str(tmp_path / "ds"), "--json")
+    summary = json.loads(result.stdout)
+    assert summary["facts"] == 12 and summary["train"] + summary["validation"] == 12
+    assert [entry.split(": ", 1)[0] for entry in summary["skipped"]] == [f"{path}:{n}" for n in (7, 8, 9, 16)]
+    assert "broken JSON" in summary["skipped"][0] and "duplicate of" in summary["skipped"][2]
+    assert "invalid UTF-8" in summary["skipped"][3]
+    assert len([line for line in result.stderr.splitlines() if "skipped:" in line]) == 4
+    assert json.loads((tmp_path / "ds" / "prepare.json").read_text())["skipped"] == summary["skipped"]

@@ -69,9 +69,14 @@ def drop_bad_records(facts: list[Example], issues: list[Issue]) -> tuple[list[Ex
     repeats = find_duplicates(facts)
     dropped = {issue.where for issue in repeats}
     kept = [fact for fact in facts if fact.where not in dropped]
-    skipped = [Issue("warning", issue.where, f"skipped: {issue.message}") for issue in [*issues, *repeats]
-               if issue.level == "error"]
+    skipped = sorted((Issue("warning", issue.where, f"skipped: {issue.message}") for issue in [*issues, *repeats]
+                      if issue.level == "error"), key=_file_then_line)
     return kept, skipped + [issue for issue in issues if issue.level != "error"]
+
+
+def _file_then_line(issue: Issue) -> tuple[str, int]:
+    path, _, line = issue.where.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (issue.where, 0)
 
 
 def _fail(issues: list[Issue], on_issues: Callable[[list[Issue]], None] | None) -> None:
