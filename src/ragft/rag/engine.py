@@ -219,6 +219,7 @@ class Index:
         self._remove_missing_sources([Path(p) for p in paths], seen, report, keep_under=unlisted)
         with _progress(progress, len(todo)) as advance:
             pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
+            uncommitted = 0
             for source, digest in todo:
                 loaded = self._load_source(source, report)
                 advance()
@@ -227,9 +228,15 @@ class Index:
                     continue
                 pending.append((source, digest, *loaded))
                 if sum(len(p[3]) for p in pending) >= _EMBED_BATCH:
-                    self._write_sources(pending, report)
+                    uncommitted += self._write_sources(pending, report)
                     pending = []
-            self._write_sources(pending, report)
+                    # meta.json holds every source: written after each batch, a sync of N files would write
+                    # O(N^2) bytes. Committed once the index has grown by an eighth, it is O(N).
+                    if uncommitted >= max(_EMBED_BATCH, len(self.meta["sources"]) // 8):
+                        self._commit_meta()
+                        uncommitted = 0
+            if self._write_sources(pending, report) or uncommitted:
+                self._commit_meta()
         if report.changed:
             with _status(progress, "compacting the store (and building its vector index past "
                                    "the ANN threshold: minutes at 1M chunks)"):
@@ -296,9 +303,11 @@ class Index:
             ]
         return chunks
 
-    def _write_sources(self, pending, report: SyncReport) -> None:
+    def _write_sources(self, pending, report: SyncReport) -> int:
+        """Write the pending sources' chunks, then their meta entries (the caller commits meta: rows before meta,
+        so a crash leaves only orphans the next sync re-indexes); returns the number of chunks written."""
         if not pending:
-            return
+            return 0
         for source, digest, docs, _ in pending:
             old = set(self.meta["sources"].get(source.doc_id, {}).get("doc_ids", ()))
             stale = sorted(old - {d.id for d in docs})
@@ -316,7 +325,7 @@ class Index:
             }
             for doc in batch_docs:
                 self.meta["documents"][doc.id]["source_key"] = source.doc_id
-        self._commit_meta()
+        return len(chunks)
 
     def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport) -> None:
         known = [d.id for d in docs if d.id in self.meta["documents"]]
