@@ -43,14 +43,19 @@ def make(
                               price_model=price_model, structure=structure, yes=yes, json_out=json_out)
     from ragft.evaluate.evalset import make_evalset, save_evalset
 
-    items = make_evalset(corpus)
+    skipped: list[tuple[str, str]] = []
+    items = make_evalset(corpus, skipped=skipped)
     save_evalset(items, output)
     summary = {"path": str(output), "questions": len(items),
                "with_relevant_ids": sum(bool(i.relevant_ids) for i in items),
-               "documents": len({d for i in items for d in i.relevant_ids})}
+               "documents": len({d for i in items for d in i.relevant_ids}),
+               "skipped": [{"path": path, "reason": reason} for path, reason in skipped]}
     if json_out:
         return print_json(summary)
-    console.print(f"wrote {summary['questions']} questions from {summary['documents']} documents to {output}")
+    console.print(f"wrote {summary['questions']} questions from {summary['documents']} documents to {output}",
+                  soft_wrap=True)
+    for _, reason in skipped:
+        err_console.print(f"skipped {reason}", markup=False, highlight=False, soft_wrap=True)
 
 
 @bench_app.command("list")

@@ -9,6 +9,7 @@ import typer
 from ragft.cli.output import console, err_console, print_json
 
 DEFAULT_INDEX = ".ragft/index"
+EXIT_SKIPPED = 3               # `ragft index --strict`: finished, but some files were skipped
 
 IndexOption = typer.Option(DEFAULT_INDEX, "--index", help="Index folder.")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -102,9 +103,15 @@ def register(app: typer.Typer) -> None:
         address: Optional[str] = typer.Option(None, "--address", help="Ray cluster for --engine ray: auto or "
                                               "ray://HOST:10001 (default: $RAY_ADDRESS, else a local instance)."),
         workers: int = typer.Option(2, "--workers", help="Ray workers (one CPU each) for --engine ray."),
+        strict: bool = typer.Option(False, "--strict", help=f"Exit {EXIT_SKIPPED} instead of 0 when any file "
+                                    "was skipped (the rest is still indexed)."),
         as_json: bool = JsonOption,
     ) -> None:
-        """Index documents: new and changed files are (re)indexed, deleted ones removed, unchanged skipped."""
+        """Index documents: new and changed files are (re)indexed, deleted ones removed, unchanged skipped.
+
+        A file that cannot be indexed (unreadable, not UTF-8, a link out of the folder, a FIFO...) is skipped
+        with one line on stderr and the rest is indexed. Exit codes: 0 done (files may have been skipped), 1 error
+        (nothing changed), 3 with --strict when files were skipped (see docs/reliability.md)."""
         from ragft.errors import InputError
         from ragft.rag.distributed import ENGINES, sync_on_ray
         from ragft.rag.engine import Index
@@ -122,14 +129,10 @@ def register(app: typer.Typer) -> None:
                 report = opened.sync(paths, root=root, progress=not as_json)
         if as_json:
             print_json({"index": str(index), **_report_json(report)})
-            return
-        console.print(
-            f"indexed {len(report.added)} new, {len(report.updated)} changed, removed {len(report.removed)}, "
-            f"unchanged {report.unchanged} -> {report.chunks_total} chunks in {index} ({report.seconds:.2f} s)"
-        )
-        for path, reason in report.failed:
-            message = reason if reason.startswith(path) else f"{path}: {reason}"
-            err_console.print(f"skipped {message}", markup=False, highlight=False)
+        else:
+            _print_index_report(report, index)
+        if strict and report.failed:
+            raise SystemExit(EXIT_SKIPPED)     # typer.Exit's code is dropped under standalone_mode=False
 
     @app.command("search")
     def search_command(
@@ -205,6 +208,19 @@ def register(app: typer.Typer) -> None:
         _print_sources(answer)
 
 
+def _print_index_report(report, index: Path) -> None:
+    skipped = f", skipped {len(report.failed)}" if report.failed else ""
+    console.print(
+        f"indexed {len(report.added)} new, {len(report.updated)} changed, removed {len(report.removed)}, "
+        f"unchanged {report.unchanged}{skipped} -> {report.chunks_total} chunks in {index} ({report.seconds:.2f} s)",
+        soft_wrap=True,
+    )
+    for label, entries in (("skipped", report.failed), ("warning", report.warnings)):
+        for path, reason in entries:
+            message = reason if reason.startswith(path) else f"{path}: {reason}"
+            err_console.print(f"{label} {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _print_validated(answer, refuse: bool, as_json: bool) -> None:
     from ragft.evaluate.metrics import is_abstention
     from ragft.rag.grounding import UNSUPPORTED_REFUSAL, check_support, support_json
@@ -248,6 +264,7 @@ def _report_json(report) -> dict[str, Any]:
         "removed": report.removed,
         "unchanged": report.unchanged,
         "failed": [{"path": path, "reason": reason} for path, reason in report.failed],
+        "warnings": [{"path": path, "note": note} for path, note in report.warnings],
         "chunks_added": report.chunks_added,
         "chunks_removed": report.chunks_removed,
         "chunks_total": report.chunks_total,

@@ -138,9 +138,15 @@ def read_jsonl(path: str | Path) -> tuple[list[Example], list[Issue]]:
         raise NotFoundError(f"{path}: no such dataset file; pass a JSONL file of examples")
     examples: list[Example] = []
     issues: list[Issue] = []
-    with path.open(encoding="utf-8") as lines:
-        for number, raw in enumerate(lines, start=1):
+    with path.open("rb") as lines:
+        for number, data in enumerate(lines, start=1):
             where = f"{path}:{number}"
+            try:
+                raw = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                issues.append(Issue("error", where, f"invalid UTF-8 at byte {error.start} of the line; "
+                                                    "re-save the file as UTF-8"))
+                continue
             if not raw.strip():
                 continue
             try:

@@ -16,6 +16,7 @@ from ragft.finetune.dataset import (
     data_hash,
     export_hf,
     export_openai,
+    find_duplicates,
     read_jsonl,
     split,
     to_jsonl,
@@ -63,6 +64,22 @@ def load_facts(inputs: Sequence[Path], from_docs: Path | None, from_index: Path 
     return facts, issues
 
 
+def drop_bad_records(facts: list[Example], issues: list[Issue]) -> tuple[list[Example], list[Issue]]:
+    """Facts without the ones that repeat an earlier fact, and the issues of every record left out: broken or
+    incomplete lines (already not facts) and duplicates, as warnings: one bad record never stops a prepare."""
+    repeats = find_duplicates(facts)
+    dropped = {issue.where for issue in repeats}
+    kept = [fact for fact in facts if fact.where not in dropped]
+    skipped = sorted((Issue("warning", issue.where, f"skipped: {issue.message}") for issue in [*issues, *repeats]
+                      if issue.level == "error"), key=_file_then_line)
+    return kept, skipped + [issue for issue in issues if issue.level != "error"]
+
+
+def _file_then_line(issue: Issue) -> tuple[str, int]:
+    path, _, line = issue.where.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (issue.where, 0)
+
+
 def _fail(issues: list[Issue], on_issues: Callable[[list[Issue]], None] | None) -> None:
     errors = [i for i in issues if i.level == "error"]
     if errors:
@@ -82,12 +99,16 @@ def prepare_dataset(
     """Write train/validation as ragft JSONL, OpenAI chat JSONL and an HF dataset folder into `out`.
 
     The split is made on facts before the recipe runs, so rewordings and RAFT variants of one fact never
-    straddle train and validation. Any error (broken line, duplicate, leakage) stops before writing."""
+    straddle train and validation. A bad input record (broken or incomplete line, invalid UTF-8, a repeat of
+    an earlier fact) is skipped and reported through `on_issues` and the manifest's `skipped`; a problem of
+    the built set (leakage into the eval set, an example over the context) stops before writing."""
     from ragft.llm.base import create_generator
 
     gen = create_generator(generator) if generator else None
     facts, issues = load_facts(inputs, from_docs, from_index, gen, per_chunk)
-    _fail(issues, on_issues)
+    facts, skipped = drop_bad_records(facts, issues)
+    if skipped and on_issues:
+        on_issues(skipped)
     held_out = 0
     if eval_chunks:     # chunks a generated eval set asked about (ragft.evaluate.testset): kept out of training
         from ragft.evaluate.testset import drawn_from_eval_chunks
@@ -95,8 +116,9 @@ def prepare_dataset(
         kept = [f for f in facts if not drawn_from_eval_chunks(f.context, eval_chunks)]
         held_out, facts = len(facts) - len(kept), kept
     if not facts:
-        raise InputError("no facts found in the given source" + (f" ({held_out} drawn from the eval set's chunks "
-                                                                 "were left out)" if held_out else ""))
+        first = f"; first problem: {skipped[0]}" if skipped else ""
+        left_out = f" ({held_out} drawn from the eval set's chunks were left out)" if held_out else ""
+        raise InputError(f"no usable facts found in the given source{left_out}{first}")
     if system:
         facts = [replace(f, system=system) for f in facts]
     train_facts, val_facts = split(facts, val_fraction, seed)
@@ -125,6 +147,7 @@ def prepare_dataset(
                "train_sha256": data_hash(train), "validation_sha256": data_hash(val),
                "tokens": report.tokens_total, "token_counter": report.token_counter,
                "excluded_eval_chunk_facts": held_out,
+               "skipped": [str(issue) for issue in skipped],
                "files": {k: str(Path(out) / v) for k, v in files.items()}}
     with staged_dir(Path(out)) as tmp:
         (tmp / "train.jsonl").write_text(to_jsonl(train))

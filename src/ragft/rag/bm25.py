@@ -15,7 +15,7 @@ import numpy as np
 from ragft.files import atomic_path
 from ragft.rag.vectors import top_k
 
-FORMAT = 2          # bump when tokenization changes: saved indexes are then rebuilt
+FORMAT = 3          # bump when tokenization or the file layout changes: saved indexes are then rebuilt
 _TOKEN = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
     """a an and are as at be but by for from has have he her his i if in into is it its me my no not of on
@@ -275,7 +275,8 @@ class BM25Index:
                 tmp,
                 meta=np.array([FORMAT, self.k1, self.b], dtype=np.float64),
                 stamp=np.array(stamp),
-                vocab=np.array(list(self.vocab), dtype=str),
+                # One joined string: an array of str is as wide as its longest term, times the vocabulary.
+                vocab=np.array("\n".join(self.vocab)),
                 df=self._df[: len(self.vocab)],
                 lengths=self._lengths[: len(self._ids)],
                 ids=np.array(self._ids, dtype=str),
@@ -297,7 +298,8 @@ class BM25Index:
             if int(fmt) != FORMAT or str(data["stamp"]) != stamp or (saved_k1, saved_b) != (k1, b):
                 return None
             index = cls(k1=k1, b=b)
-            index.vocab = {token: i for i, token in enumerate(data["vocab"].tolist())}
+            joined = str(data["vocab"])
+            index.vocab = {token: i for i, token in enumerate(joined.split("\n"))} if joined else {}
             index._df = data["df"].astype(np.int64)
             index._lengths = data["lengths"].astype(np.float32)
             index._ids = data["ids"].tolist()

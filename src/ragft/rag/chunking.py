@@ -1,8 +1,13 @@
 """Cutting Documents into token-bounded Chunks that follow their structure: sections, paragraphs, sentences.
 
-The default counter (all-MiniLM-L6-v2 WordPiece) tokenizes each document once and reads every span's count
-off the token offsets. A custom counter is called once per sentence and per overlap word, and the counts
-are summed: exact for tokenizers that never merge across whitespace (WordPiece, word counts), close for BPE.
+The default counter (all-MiniLM-L6-v2 WordPiece) tokenizes each document once, in windows of bounded size cut
+at whitespace, and reads every span's count off the token offsets. A custom counter is called once per sentence
+and per overlap word, and the counts are summed: exact for tokenizers that never merge across whitespace
+(WordPiece, word counts), close for BPE.
+
+A "word" longer than MAX_WORD_CHARS characters (a minified file, a base64 blob, one giant line without spaces)
+is counted as consecutive MAX_WORD_CHARS-character slices, so the tokenizer's memory never grows with the length
+of one word, and a word longer than a chunk is cut into chunks of its own (reported through `notes`).
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import bisect
 import hashlib
 import re
 import zipfile
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
@@ -25,6 +31,10 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+|\n(?=[ \t]*(?:[-*+]|\d+[.)])\s)")
 _WORD = re.compile(r"\S+")
 _STRUCTURE_KEYS = ("headings", "pages")
+MAX_WORD_CHARS = 100           # WordPiece's max_input_chars_per_word: a longer word is one [UNK] to the model
+_GIANT_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
+_WINDOW_CHARS = 1 << 14        # text tokenized at once: the tokenizer keeps ~0.5 KB per token while it works
+_BATCH_CHARS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,10 @@ class _Piece:
 
 
 def chunk_document(doc: Document, *, max_tokens: int = 200, overlap: int = 32,
-                   count_tokens: CountTokens | None = None) -> list[Chunk]:
+                   count_tokens: CountTokens | None = None, notes: list[str] | None = None) -> list[Chunk]:
     """Chunks of at most `max_tokens` tokens (default counter: the all-MiniLM-L6-v2 tokenizer, without
-    special tokens), sharing up to `overlap` tokens with the previous chunk of the same section."""
+    special tokens), sharing up to `overlap` tokens with the previous chunk of the same section.
+    Words longer than a chunk are cut into chunks of their own; `notes`, if given, gets one line saying so."""
     _check_sizes(max_tokens, overlap)
     count = _span_counter(doc.text, count_tokens)
     sections = [s for s in _sections(doc) if doc.text[s[1]:s[2]].strip()]
@@ -47,14 +58,20 @@ def chunk_document(doc: Document, *, max_tokens: int = 200, overlap: int = 32,
     pages = doc.metadata.get("pages") or []
     chunks: list[Chunk] = []
     ordinals: dict[tuple[str, ...], int] = {}
+    cut_words: list[int] = []
+    cut_chunks = 0
     for path, start, end in sections:
         packer = _Packer(doc.text, max_tokens, overlap, count)
-        for piece in _pieces(doc.text, start, end, max_tokens, count):
+        for piece in _pieces(doc.text, start, end, max_tokens, count, cut_words):
             packer.add(piece)
+            cut_chunks += piece.solo
         for span in packer.finish():
             ordinal = ordinals.get(path, 0)
             ordinals[path] = ordinal + 1
             chunks.append(_chunk(doc, pages, path, ordinal, *span))
+    if cut_words and notes is not None:
+        notes.append(f"{len(cut_words)} word(s) longer than a chunk of {max_tokens} tokens (the longest "
+                     f"{max(cut_words):,} characters without a space) cut into {cut_chunks} chunks of their own")
     return chunks
 
 
@@ -93,9 +110,65 @@ def _minilm_tokenizer():
 def _span_counter(text: str, count_tokens: CountTokens | None) -> _SpanCount:
     """Token count of text[a:b]; the default tokenizes the document once and counts token starts in a span."""
     if count_tokens is not None:
-        return lambda a, b: count_tokens(text[a:b])
-    starts = [a for a, _ in _minilm_tokenizer().encode(text, add_special_tokens=False).offsets]
+        return lambda a, b: count_tokens(_sliced_giant_words(text[a:b]))
+    starts = _token_starts(text)
     return lambda a, b: bisect.bisect_left(starts, b) - bisect.bisect_left(starts, a)
+
+
+def _sliced_giant_words(span: str) -> str:
+    if len(span) <= MAX_WORD_CHARS or not _GIANT_WORD.search(span):
+        return span
+    return _GIANT_WORD.sub(lambda m: " ".join(m.group()[i:i + MAX_WORD_CHARS]
+                                             for i in range(0, len(m.group()), MAX_WORD_CHARS)), span)
+
+
+def _token_starts(text: str) -> array:
+    """Offsets where the WordPiece tokens of `text` start (8 bytes each), tokenized a bounded batch of windows
+    at a time; whitespace cuts never change WordPiece tokens, and giant words are cut into slices."""
+    tokenizer = _minilm_tokenizer()
+    starts = array("q")
+    batch: list[tuple[int, int]] = []
+    size = 0
+
+    def flush() -> None:
+        encodings = tokenizer.encode_batch([text[a:b] for a, b in batch], add_special_tokens=False)
+        for (a, _), encoding in zip(batch, encodings):
+            starts.extend(a + offset for offset, _ in encoding.offsets)
+        batch.clear()
+
+    for a, b in _windows(text):
+        batch.append((a, b))
+        size += b - a
+        if size >= _BATCH_CHARS:
+            flush()
+            size = 0
+    if batch:
+        flush()
+    return starts
+
+
+def _windows(text: str):
+    """(start, end) spans covering `text`: at most _WINDOW_CHARS long and cut at whitespace, except giant words,
+    which come as MAX_WORD_CHARS slices."""
+    cursor = 0
+    for match in _GIANT_WORD.finditer(text):
+        yield from _cut_at_whitespace(text, cursor, match.start())
+        for a in range(match.start(), match.end(), MAX_WORD_CHARS):
+            yield a, min(a + MAX_WORD_CHARS, match.end())
+        cursor = match.end()
+    yield from _cut_at_whitespace(text, cursor, len(text))
+
+
+def _cut_at_whitespace(text: str, start: int, end: int):
+    while end - start > _WINDOW_CHARS:
+        cut = start + _WINDOW_CHARS
+        while cut > start and not text[cut].isspace():     # no giant word here: a space is <= 100 chars back
+            cut -= 1
+        cut = cut if cut > start else start + _WINDOW_CHARS
+        yield start, cut
+        start = cut
+    if end > start:
+        yield start, end
 
 
 def _sections(doc: Document) -> list[tuple[tuple[str, ...], int, int]]:
@@ -118,8 +191,10 @@ def _sections(doc: Document) -> list[tuple[tuple[str, ...], int, int]]:
     return sections
 
 
-def _pieces(text: str, start: int, end: int, max_tokens: int, count: _SpanCount) -> list[_Piece]:
-    """Whole paragraphs where they fit in a chunk, else their sentences (else words, else word slices)."""
+def _pieces(text: str, start: int, end: int, max_tokens: int, count: _SpanCount,
+            cut_words: list[int]) -> list[_Piece]:
+    """Whole paragraphs where they fit in a chunk, else their sentences (else words, else word slices);
+    the length of every word cut into slices is added to `cut_words`."""
     pieces: list[_Piece] = []
     for p_start, p_end in _spans(text, start, end, _PARAGRAPH_BREAK):
         sentences = [_Piece(a, b, count(a, b)) for a, b in _spans(text, p_start, p_end, _SENTENCE_END)]
@@ -128,7 +203,10 @@ def _pieces(text: str, start: int, end: int, max_tokens: int, count: _SpanCount)
             pieces.append(_Piece(p_start, p_end, total))
             continue
         for sentence in sentences:
-            pieces.extend([sentence] if sentence.tokens <= max_tokens else _split_long(text, sentence, max_tokens, count))
+            if sentence.tokens <= max_tokens:
+                pieces.append(sentence)
+            else:
+                pieces.extend(_split_long(text, sentence, max_tokens, count, cut_words))
     return pieces
 
 
@@ -149,20 +227,26 @@ def _spans(text: str, start: int, end: int, separator: re.Pattern) -> list[tuple
     return trimmed
 
 
-def _split_long(text: str, sentence: _Piece, max_tokens: int, count: _SpanCount) -> list[_Piece]:
+def _split_long(text: str, sentence: _Piece, max_tokens: int, count: _SpanCount,
+                cut_words: list[int]) -> list[_Piece]:
     pieces: list[_Piece] = []
     for match in _WORD.finditer(text, sentence.start, sentence.end):
         a, b = match.span()
         tokens = count(a, b)
-        pieces.extend([_Piece(a, b, tokens)] if tokens <= max_tokens else _slice_word(a, b, max_tokens, count))
+        if tokens <= max_tokens:
+            pieces.append(_Piece(a, b, tokens))
+        else:
+            cut_words.append(b - a)
+            pieces.extend(_slice_word(a, b, max_tokens, count))
     return pieces
 
 
 def _slice_word(start: int, end: int, max_tokens: int, count: _SpanCount) -> list[_Piece]:
-    """A word longer than a chunk (a long URL or path) cut at the longest prefixes that fit."""
+    """A word longer than a chunk (a long URL or path) cut at the longest prefixes that fit. Every slice of
+    MAX_WORD_CHARS characters holds a token at least, so a slice never needs a longer search range."""
     pieces = []
     while start < end:
-        low, high = start + 1, end
+        low, high = start + 1, min(end, start + (max_tokens + 1) * MAX_WORD_CHARS)
         while low < high:
             middle = (low + high + 1) // 2
             if count(start, middle) <= max_tokens:

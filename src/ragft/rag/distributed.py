@@ -218,6 +218,7 @@ def _run(index, ray, pool, batches, report, advance) -> None:
             index._forget_source(source.doc_id, report)
         # The chunk ids the driver knew and those the worker's delete found (orphans of a killed run, a retry's).
         index._write_sources(result.written, report, written=sorted(set(old_ids) | set(result.removed)))
+        index._commit_meta()
         for _ in batch:
             advance()
         if queue:

@@ -17,9 +17,10 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftError
-from ragft.files import sha256_file
+from ragft.files import sha256_stream
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
+from ragft.rag.discovery import printable
 from ragft.rag.document import Chunk, Document, Hit
 from ragft.rag.injection import flag_hits
 from ragft.rag.lock import holder, write_lock, writes
@@ -38,13 +39,16 @@ _EMBED_BATCH = 256
 
 @dataclass
 class SyncReport:
-    """What a sync or add changed; `failed` lists (path, reason) for files skipped as unreadable."""
+    """What a sync or add changed. `failed` lists (path, one-line reason) for every file skipped (unreadable,
+    not a regular file, a link out of the root, bad content); `warnings` lists (path, one-line note) for files
+    indexed with a caveat (a word longer than a chunk cut into chunks of its own)."""
 
     added: list[str] = field(default_factory=list)        # doc ids new to the index
     updated: list[str] = field(default_factory=list)      # doc ids re-indexed because their content changed
     removed: list[str] = field(default_factory=list)      # doc ids whose source file is gone
     unchanged: int = 0                                    # source files skipped by content hash
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_total: int = 0
@@ -188,12 +192,14 @@ class Index:
     @writes
     def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True) -> SyncReport:
         """Make the index mirror the files under `paths`: new and changed files (by content hash) are
-        indexed, files gone from those paths removed, unchanged ones skipped, unreadable ones reported."""
+        indexed, files gone from those paths removed, unchanged ones skipped. A problem with one file never
+        stops the sync: the file is skipped and listed in `failed` with its one-line reason."""
         started = time.perf_counter()
         report = SyncReport()
         todo = self._plan_sync(paths, root, report)
         with _progress(progress, len(todo)) as advance:
             pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
+            uncommitted = 0
             for source, digest in todo:
                 loaded = self._load_source(source, report)
                 advance()
@@ -202,9 +208,15 @@ class Index:
                     continue
                 pending.append((source, digest, *loaded))
                 if sum(len(p[3]) for p in pending) >= _EMBED_BATCH:
-                    self._write_sources(pending, report)
+                    uncommitted += self._write_sources(pending, report)
                     pending = []
-            self._write_sources(pending, report)
+                    # meta.json holds every source: written after each batch, a sync of N files would write
+                    # O(N^2) bytes. Committed once the index has grown by an eighth, it is O(N).
+                    if uncommitted >= max(_EMBED_BATCH, len(self.meta["sources"]) // 8):
+                        self._commit_meta()
+                        uncommitted = 0
+            if self._write_sources(pending, report) or uncommitted:
+                self._commit_meta()
         if report.changed:
             with _status(progress, "compacting the store (and building its vector index past "
                                    "the ANN threshold: minutes at 1M chunks)"):
@@ -217,22 +229,27 @@ class Index:
         removed; returns the (source, sha256) of the new and changed files, the work left to do."""
         from ragft.rag.loaders import discover
 
-        sources = discover([Path(p) for p in paths], root)
+        sources = discover([Path(p) for p in paths], root, skipped=report.failed)
+        unlisted = [Path(path) for path, _ in report.failed if os.path.isdir(path)]
         seen: set[str] = set()
         todo = []
         for source in sources:
             seen.add(source.doc_id)
             try:
-                digest = sha256_file(source.path)
+                digest = _file_hash(source.path)
+            except RagftError as error:
+                report.failed.append((printable(source.path), printable(str(error))))
+                continue
             except OSError as error:
-                report.failed.append((str(source.path), f"unreadable: {error.strerror or error}"))
+                name = printable(source.path)
+                report.failed.append((name, f"{name}: cannot read ({printable(error.strerror or error)})"))
                 continue
             known = self.meta["sources"].get(source.doc_id)
             if known and known["hash"] == digest and known.get("chunking") == self.meta["chunking"]:
                 report.unchanged += 1
             else:
                 todo.append((source, digest))
-        self._remove_missing_sources([Path(p) for p in paths], seen, report)
+        self._remove_missing_sources([Path(p) for p in paths], seen, report, keep_under=unlisted)
         return todo
 
     @writes
@@ -264,25 +281,29 @@ class Index:
     def _load_source(self, source, report: SyncReport) -> tuple[list[Document], list[Chunk]] | None:
         from ragft.rag.loaders import load
 
+        name = printable(source.path)
+        notes: list[str] = []
         try:
             docs = load(source)
+            chunks = [chunk for doc in docs for chunk in self._chunk(doc, notes)]
         except RagftError as error:
-            report.failed.append((str(source.path), str(error)))
+            report.failed.append((name, printable(str(error))))
             return None
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            report.failed.append((str(source.path), f"unreadable: {error}"))
+        except Exception as error:  # noqa: BLE001 - one file's surprise must not lose the other files
+            detail = printable(" ".join(f"{type(error).__name__}: {error}".split())[:200])
+            report.failed.append((name, f"{name}: could not be loaded ({detail}); please report this file"))
             return None
-        chunks = [chunk for doc in docs for chunk in self._chunk(doc)]
         if not chunks:
-            report.failed.append((str(source.path), "no text to index (empty file?)"))
+            report.failed.append((name, f"{name}: no text to index (empty file?)"))
             return None
+        report.warnings.extend((name, f"{name}: {printable(note)}") for note in notes)
         return docs, chunks
 
-    def _chunk(self, doc: Document) -> list[Chunk]:
+    def _chunk(self, doc: Document, notes: list[str] | None = None) -> list[Chunk]:
         from ragft.rag.chunking import chunk_document
 
         chunking = self.meta["chunking"]
-        chunks = chunk_document(doc, max_tokens=chunking["max_tokens"], overlap=chunking["overlap"])
+        chunks = chunk_document(doc, max_tokens=chunking["max_tokens"], overlap=chunking["overlap"], notes=notes)
         if doc.source:
             chunks = [
                 c if "source" in c.metadata else replace(c, metadata={**c.metadata, "source": doc.source})
@@ -290,10 +311,12 @@ class Index:
             ]
         return chunks
 
-    def _write_sources(self, pending, report: SyncReport, written: Sequence[str] | None = None) -> None:
-        """Write (source, digest, docs, chunks) batches and commit the meta; `written`: see _replace_documents."""
+    def _write_sources(self, pending, report: SyncReport, written: Sequence[str] | None = None) -> int:
+        """Write the pending (source, digest, docs, chunks) chunks, then their meta entries (the caller commits
+        meta: rows before meta, so a crash leaves only orphans the next sync re-indexes); returns the number of
+        chunks written. `written`: see _replace_documents."""
         if not pending:
-            return
+            return 0
         for source, digest, docs, _ in pending:
             old = set(self.meta["sources"].get(source.doc_id, {}).get("doc_ids", ()))
             stale = sorted(old - {d.id for d in docs})
@@ -304,14 +327,14 @@ class Index:
         self._replace_documents(docs, chunks, report, written)
         for source, digest, batch_docs, _ in pending:
             self.meta["sources"][source.doc_id] = {
-                "path": str(Path(source.path).resolve()),
+                "path": printable(Path(source.path).resolve()),
                 "hash": digest,
                 "chunking": self.meta["chunking"],
                 "doc_ids": [d.id for d in batch_docs],
             }
             for doc in batch_docs:
                 self.meta["documents"][doc.id]["source_key"] = source.doc_id
-        self._commit_meta()
+        return len(chunks)
 
     def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport,
                            written: Sequence[str] | None = None) -> None:
@@ -321,7 +344,10 @@ class Index:
         if written is None:
             # Every doc id, not just the known ones: a run interrupted before its meta write left chunks behind.
             report.chunks_removed += self._delete_documents([d.id for d in docs])
-            self.store.upsert(chunks, self._embed([c.text for c in chunks]))
+            # Embedded a batch at a time: one file of many chunks must not tokenize them all at once.
+            vectors = np.concatenate([self._embed([c.text for c in chunks[i:i + _EMBED_BATCH]])
+                                      for i in range(0, len(chunks), _EMBED_BATCH)] or [self._embed([])])
+            self.store.upsert(chunks, vectors)
         else:
             report.chunks_removed += self.bm25.remove(written)
         self.bm25.add([c.id for c in chunks], [_bm25_text(c) for c in chunks])
@@ -357,12 +383,17 @@ class Index:
             report.removed.extend(known["doc_ids"])
             self._commit_meta()
 
-    def _remove_missing_sources(self, paths: list[Path], seen: set[str], report: SyncReport) -> None:
+    def _remove_missing_sources(self, paths: list[Path], seen: set[str], report: SyncReport,
+                                keep_under: Sequence[Path] = ()) -> None:
+        """Forget sources no longer found under `paths`, except under folders that could not be listed."""
         scopes = [p.resolve() for p in paths]
+        kept = [p.resolve() for p in keep_under]
         for key, known in list(self.meta["sources"].items()):
             if key in seen:
                 continue
             where = Path(known["path"])
+            if any(where == folder or folder in where.parents for folder in kept):
+                continue
             if any(where == scope or scope in where.parents for scope in scopes):
                 self._forget_source(key, report)
 
@@ -684,6 +715,14 @@ def _open_bm25(path: Path, store, meta: dict[str, Any]) -> BM25Index:
     if chunks and holder(path) in (None, os.getpid()):   # a reader racing a writer keeps its view in memory
         index.save(path / BM25_FILE, _bm25_stamp(meta))
     return index
+
+
+def _file_hash(path: Path) -> str:
+    """sha256 of a regular file, opened without blocking (a file swapped for a FIFO cannot hang the sync)."""
+    from ragft.rag.discovery import open_regular
+
+    with open_regular(path) as handle:
+        return sha256_stream(handle)
 
 
 def _request(question: str, hits: list[Hit], max_tokens: int):

@@ -5,7 +5,7 @@ import hashlib
 import os
 
 from ragft.errors import InputError
-from ragft.rag.discovery import SUPPORTED_SUFFIXES, SourceFile, discover, format_of
+from ragft.rag.discovery import SUPPORTED_SUFFIXES, SourceFile, discover, format_of, open_regular, printable
 from ragft.rag.document import Document
 
 __all__ = ["SUPPORTED_SUFFIXES", "SourceFile", "discover", "format_of", "load", "load_all", "max_file_bytes"]
@@ -63,15 +63,21 @@ def load_all(sources: list[SourceFile]) -> list[Document]:
 
 
 def _read(source: SourceFile) -> bytes:
+    """The file's bytes, read once from one open handle: the size is checked on that handle (a file swapped or
+    grown after discovery is judged as it is read), and a FIFO or socket put in its place is refused, not
+    waited on."""
     limit = max_file_bytes()
-    try:
-        size = source.path.stat().st_size
-        if size > limit:
-            raise InputError(f"{source.path}: {size / 2**20:.3g} MB is over the {limit / 2**20:.3g} MB limit per "
-                             f"file; split it, or raise {MAX_FILE_MB_ENV}")
-        data = source.path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{source.path}: cannot read ({exc.strerror or exc}); check the path and permissions") from None
+    with open_regular(source.path) as handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(limit + 1) if size <= limit else b""
+        except OSError as exc:
+            raise InputError(f"{printable(source.path)}: cannot read ({exc.strerror or exc}); check the path "
+                             "and permissions") from None
+    if size > limit or len(data) > limit:
+        size = max(size, len(data))
+        raise InputError(f"{source.path}: {size / 2**20:.3g} MB is over the {limit / 2**20:.3g} MB limit per "
+                         f"file; split it, or raise {MAX_FILE_MB_ENV}")
     if not data.strip():
         raise InputError(f"{source.path}: file is empty; add text or remove it")
     return data
@@ -99,7 +105,7 @@ def _document(source: SourceFile, data: bytes, text: str, title: str, kind: str,
         id=source.doc_id,
         text=text,
         title=title,
-        source=str(source.path),
+        source=printable(source.path),
         content_hash=hashlib.sha256(data).hexdigest(),
         metadata={"format": kind, "headings": headings, **extra},
     )

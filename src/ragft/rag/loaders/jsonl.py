@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ragft.errors import InputError
 from ragft.jsonl import parse_object
+from ragft.rag.discovery import printable
 from ragft.rag.document import Document
 from ragft.rag.loaders.markup import markdown_headings
 
@@ -60,7 +61,7 @@ def _document(path: Path, doc_id: str, number: int, line: str, record: dict) -> 
         id=doc_id,
         text=body,
         title=title.strip(),
-        source=str(path),
+        source=printable(path),
         content_hash=hashlib.sha256(line.encode("utf-8")).hexdigest(),
         metadata={**extra, "format": "jsonl", "line": number, "headings": headings},
     )
