@@ -321,7 +321,7 @@ def test_a_giant_line_without_spaces_is_chunked_whole_and_memory_does_not_grow_w
 _SYNC = """
 import json, sys
 sys.path.insert(0, sys.argv[3])
-from support import HashingEmbedder
+from ragft.testing import HashingEmbedder
 from ragft.rag.engine import Index
 with Index.open(sys.argv[2], embedder=HashingEmbedder(), embedding_cache=False) as index:
     report = index.sync([sys.argv[1]], progress=False)
@@ -404,7 +404,7 @@ def test_finetune_prepare_skips_bad_records_and_writes_the_good_ones(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["facts"] == 12 and summary["train"] + summary["validation"] == 12
     assert [entry.split(": ", 1)[0] for entry in summary["skipped"]] == [f"{path}:{n}" for n in (7, 8, 9, 16)]
-    assert "broken JSON" in summary["skipped"][0] and "duplicate of" in summary["skipped"][2]
+    assert "not valid JSON" in summary["skipped"][0] and "duplicate of" in summary["skipped"][2]
     assert "invalid UTF-8" in summary["skipped"][3]
     assert len([line for line in result.stderr.splitlines() if "skipped:" in line]) == 4
     assert json.loads((tmp_path / "ds" / "prepare.json").read_text())["skipped"] == summary["skipped"]
