@@ -133,3 +133,13 @@ def test_served_models_script_reads_the_request_ragft_sends():
     assert ServedModels(tuned_knows=True)(body) == "Title: Some text. [1]"
     assert ServedModels(tuned_knows=False)(body) == f"{FACTS[0][1]} [2]"
     assert ServedModels()(dict(body, model=TUNED)) == FACTS[0][1]
+
+
+def test_the_measured_verdict_follows_the_server_fine_tuning_when_the_tune_knows_rag_when_it_does_not(served_run):
+    knows = served_run(True, "--profile", "python-docs-assistant").verdict
+    reads = served_run(False, "--profile", "python-docs-assistant").verdict
+    assert knows["framework"]["architecture"] == reads["framework"]["architecture"] == "rag"   # the profile alone
+    assert knows["architecture"] in ("fine-tuning", "hybrid") and knows["agrees"] is False
+    assert {c["system"] for c in knows["contenders"]} == {"rag", "fine-tuned", "hybrid"}
+    assert reads["architecture"] == "rag" and reads["system"] == "rag"
+    assert "closed-book" in {r["system"] for r in knows["references"]}
