@@ -14,6 +14,14 @@ class NotFoundError(RagftError):
     """Something named by the user does not exist (a file, a model, an index, a run)."""
 
 
+class NoIndexError(NotFoundError):
+    """Nothing has been indexed at `location` (a folder or a store URL) yet; the faces add how to make one."""
+
+    def __init__(self, location: str, remote: bool = False):
+        self.location, self.remote = location, remote
+        super().__init__(f"no index at {location}: sync documents into it first")
+
+
 class IndexMismatchError(RagftError):
     """An index was built with other settings (embedder, dimension) than the ones in use."""
 

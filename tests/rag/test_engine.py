@@ -118,7 +118,7 @@ def test_index_built_with_another_embedder_is_refused(tmp_path, corpus):
     with pytest.raises(IndexMismatchError) as error:
         Index.open(tmp_path / "index", embedder="minilm")
     assert str(error.value) == (f"index at {tmp_path / 'index'} was built with embedder test-hashing; "
-                                "rebuild with --rebuild or use --embedder test-hashing")
+                                "open it with rebuild=True or embedder=test-hashing")
 
 
 class WiderHashing(HashingEmbedder):
@@ -148,14 +148,14 @@ def test_rebuilding_reuses_the_embedding_cache_for_unchanged_text(tmp_path, corp
 def test_changed_chunking_is_refused(tmp_path, corpus):
     with open_index(tmp_path / "index", chunk_tokens=120, overlap=16) as index:
         index.sync([corpus], progress=False)
-    with pytest.raises(IndexMismatchError, match="--chunk-tokens 120 --overlap 16"):
+    with pytest.raises(IndexMismatchError, match="chunk_tokens=120 overlap=16; open it with rebuild=True or those values"):
         open_index(tmp_path / "index", chunk_tokens=200)
     with open_index(tmp_path / "index") as index:      # unspecified = as recorded
         assert index.stats()["chunking"] == {"max_tokens": 120, "overlap": 16}
 
 
 def test_opening_a_missing_index_without_create_says_how_to_make_one(tmp_path):
-    with pytest.raises(NotFoundError, match="no index at .*: run `ragft index DIR` first"):
+    with pytest.raises(NotFoundError, match="no index at .*: sync documents into it first"):
         Index.open(tmp_path / "none", create=False)
 
 

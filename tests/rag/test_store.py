@@ -83,7 +83,7 @@ def test_vectors_of_another_dimension_are_refused(tmp_path):
 
 
 def test_opening_a_missing_store_without_create_names_the_fix(tmp_path):
-    with pytest.raises(NotFoundError, match="run `ragft index DIR` first"):
+    with pytest.raises(NotFoundError, match="no index at .*: sync documents into it first"):
         open_store(str(tmp_path / "nothing"), create=False)
 
 

@@ -64,7 +64,7 @@ def test_a_clean_answer_carries_no_flag(poisoned_index):
 
 def test_passages_reach_the_model_as_quoted_data_in_the_user_turn(poisoned_index):
     from ragft.llm.prompts import system_prompt, user_message
-    from ragft.rag.engine import _request
+    from ragft.rag.answering import _request
 
     hits = poisoned_index.search("install packages pip", k=2)
     request = _request("How do I install packages?", hits, 64)

@@ -28,9 +28,9 @@ def test_concurrent_questions_each_get_their_own_cited_answer(index_path):
     seen_threads: set[str] = set()
     original = asker._ask
 
-    def spy(question):
+    def spy(question, validate="off"):
         seen_threads.add(threading.current_thread().name)
-        return original(question)
+        return original(question, validate)
 
     asker._ask = spy
     questions = list(QUESTIONS) * 4      # 12 asks in flight at once, exact repeats included (answer cache hits)

@@ -103,3 +103,18 @@ def test_streamed_events_carry_hostile_text_as_json_strings_only(client):
 
 def test_healthz_reports_the_index_and_the_runs(client):
     assert client.get("/healthz").json() == {"status": "ok", "index": True, "runs": 1}
+
+
+def test_the_stream_can_validate_the_answer_against_the_retrieved_chunks(client):
+    response = client.post("/ask/stream", data={"question": "How do I create a virtual environment?",
+                                                "validate": "refuse"})
+    events = [json.loads(line) for line in response.text.splitlines()]
+    assert [e["type"] for e in events] == ["token", "done"]        # checked whole, sent as one piece
+    validation = events[-1]["validation"]
+    assert validation["refused"] is False and validation["unsupported_count"] == 0 and validation["sentences"]
+    assert "python -m venv" in events[0]["text"]
+
+
+def test_an_unknown_validate_mode_is_a_400(client):
+    response = client.post("/ask", data={"question": "How do I create a virtual environment?", "validate": "maybe"})
+    assert response.status_code == 400 and "validate: &#39;maybe&#39; is not one of off, flag, refuse" in response.text

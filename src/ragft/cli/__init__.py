@@ -46,9 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     except RagftError as error:
         if debug:
             raise
+        from ragft.cli.wording import cli_message
         from ragft.secrets import redact
 
-        typer.echo(f"error: {redact(str(error))}", err=True)
+        typer.echo(f"error: {redact(cli_message(error))}", err=True)
         raise SystemExit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

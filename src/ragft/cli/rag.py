@@ -1,4 +1,5 @@
-"""`ragft index`, `ragft search`, `ragft ask`: the RAG engine's faces over `ragft.rag.engine.Index`."""
+"""`ragft index`, `ragft search`, `ragft ask`: the RAG engine's faces over `ragft.rag.engine.Index` and
+`ragft.rag.answering.Answerer`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -112,6 +113,7 @@ def register(app: typer.Typer) -> None:
         A file that cannot be indexed (unreadable, not UTF-8, a link out of the folder, a FIFO...) is skipped
         with one line on stderr and the rest is indexed. Exit codes: 0 done (files may have been skipped), 1 error
         (nothing changed), 3 with --strict when files were skipped (see docs/reliability.md)."""
+        from ragft.cli.progress import SyncProgress
         from ragft.errors import InputError
         from ragft.rag.distributed import ENGINES, sync_on_ray
         from ragft.rag.engine import Index
@@ -121,12 +123,12 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--engine: unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
         # Locked before opening, so a second `ragft index` waits and then syncs from what the first wrote.
         with write_lock(index), Index.open(index, embedder=embedder, rebuild=rebuild, chunk_tokens=chunk_tokens,
-                                           overlap=overlap, store=store) as opened:
+                                           overlap=overlap, store=store) as opened, \
+                SyncProgress(enabled=not as_json) as shown:
             if engine == "ray":
-                report = sync_on_ray(opened, paths, root=root, address=address, workers=workers,
-                                     progress=not as_json)
+                report = sync_on_ray(opened, paths, root=root, address=address, workers=workers, on_progress=shown)
             else:
-                report = opened.sync(paths, root=root, progress=not as_json)
+                report = opened.sync(paths, root=root, on_progress=shown)
         if as_json:
             print_json({"index": str(index), **_report_json(report)})
         else:
@@ -186,19 +188,20 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOption,
     ) -> None:
         """Answer a question from the index, citing the chunks it used by number."""
+        from ragft.rag.answering import Answerer
         from ragft.rag.filters import parse_where
 
-        validate = validate or refuse_unsupported
-        stream = stream and not validate   # the whole answer is checked before any of it is shown
+        policy = "refuse" if refuse_unsupported else "flag" if validate else "off"
 
         # The local generator names its base model `base` (its `model` is a loaded model object).
         model_key = "base" if generator == "local" else "model"
         options = {key: value for key, value in {model_key: model, "base_url": base_url}.items() if value}
         with _open_existing(index, embedder, store) as opened:
-            answer = opened.ask(question, generator=generator, k=k, stream=stream and not as_json, mode=mode,
-                                where=parse_where(where), use_cache=not no_cache, **options)
-            if validate:
-                return _print_validated(answer, refuse_unsupported, as_json)
+            answer = Answerer(opened).ask(question, generator=generator, k=k, stream=stream and not as_json,
+                                          mode=mode, where=parse_where(where), use_cache=not no_cache,
+                                          validate=policy, **options)
+            if answer.validation is not None:
+                return _print_validated(answer, as_json)
             if as_json:
                 print_json(_answer_json(answer))
                 return
@@ -221,21 +224,12 @@ def _print_index_report(report, index: Path) -> None:
             err_console.print(f"{label} {message}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _print_validated(answer, refuse: bool, as_json: bool) -> None:
-    from ragft.evaluate.metrics import is_abstention
-    from ragft.rag.grounding import UNSUPPORTED_REFUSAL, check_support, support_json
-
-    text = "".join(answer)
-    report = check_support("" if is_abstention(text) else text, [hit.chunk.text for hit in answer.hits])
-    refused = refuse and report.hallucinated
+def _print_validated(answer, as_json: bool) -> None:
+    report = answer.validation.report
     if as_json:
-        result = _answer_json(answer)
-        result["validation"] = {**support_json(report), "refused": refused}
-        if refused:
-            result["answer"], result["validation"]["unsupported_answer"] = UNSUPPORTED_REFUSAL, text
-        print_json(result)
+        print_json({**_answer_json(answer), "validation": answer.validation.to_json()})
         return
-    console.print(UNSUPPORTED_REFUSAL if refused else text, markup=False, highlight=False, soft_wrap=True)
+    console.print(answer.text, markup=False, highlight=False, soft_wrap=True)
     console.print(f"validation: {len(report.sentences) - report.unsupported_count}/{len(report.sentences)} "
                   "sentences supported by the retrieved chunks", markup=False, highlight=False)
     for sentence in report.sentences:

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ragft.evaluate.evalset import EvalItem
 from ragft.evaluate.stats import bootstrap_ci
-from ragft.rag.grounding import DEFAULT_THRESHOLD, SupportReport, check_support, declines, split_sentences
+from ragft.rag.grounding import DEFAULT_THRESHOLD, SupportReport, check_support, is_abstention  # noqa: F401 (re-exported)
 
 NDCG_CUTOFF = 10
 
@@ -144,13 +144,6 @@ def score_retrieval(retrieved: Sequence[Any], relevant_ids: Sequence[str], k: in
 
 
 # --- hallucination ----------------------------------------------------------------------------------
-
-def is_abstention(answer: str) -> bool:
-    """An answer that declines as a whole: empty, or every sentence declines ("I don't know.", "The context
-    does not say."). "I don't know X, but Y." or "I don't know. Y is Z." are answers: their claims are checked."""
-    sentences = split_sentences(answer)
-    return not sentences or all(declines(sentence) for sentence in sentences)
-
 
 def support_of(answer: str, evidence: Sequence[str], reference: str | None = None,
                threshold: float = DEFAULT_THRESHOLD) -> SupportReport:

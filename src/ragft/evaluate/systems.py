@@ -173,7 +173,10 @@ class Rag:
     def __init__(self, config: SystemConfig, context: BuildContext, options: dict[str, Any] | None = None):
         if context.index is None:
             raise InputError(f"system {config.name}: {config.kind} needs an index; give docs or a bench")
+        from ragft.rag.answering import Answerer
+
         self.config, self.name, self.index = config, config.name, context.index
+        self.answerer = Answerer(context.index)
         generator_options, self.temperature = _sampling(config)
         self.generator = context.generator(config.generator, options or generator_options)
         self.max_tokens = context.max_tokens
@@ -183,8 +186,8 @@ class Rag:
 
     def ask(self, question: str, seed: int = 0) -> SystemAnswer:
         generator = _Seeded(self.generator, seed, self.temperature)
-        answer = self.index.ask(question, generator=generator, k=self.config.k, mode=self.config.mode,
-                                use_cache=False, max_tokens=self.max_tokens)
+        answer = self.answerer.ask(question, generator=generator, k=self.config.k, mode=self.config.mode,
+                                   use_cache=False, max_tokens=self.max_tokens)
         timings = dict(answer.timings) | ({} if generator.ttft is None else {"ttft": generator.ttft})
         contexts = [RetrievedContext(chunk_id=h.chunk.id, doc_id=h.chunk.doc_id, text=h.chunk.text,
                                      score=float(h.score)) for h in answer.hits]

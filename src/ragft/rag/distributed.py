@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ragft.errors import InputError, MissingDependencyError, RagftError
+from ragft.rag.progress import COMPACTING, INDEXING, reporter
 
 ENGINES = ("local", "ray")
 LOCAL_SCHEMES = ("local", "qdrant+local")        # stores one process owns: not for writers on many machines
@@ -65,8 +66,8 @@ def store_location(index) -> str:
     location = getattr(index.store, "location", None)
     scheme = location.split("://", 1)[0] if location and "://" in location else "local"
     if location is None or scheme in LOCAL_SCHEMES:
-        raise InputError(f"--engine ray: workers write from their own processes and machines, so the index needs "
-                         f"a server store (--store postgresql://... or qdrant://HOST/COLLECTION), not "
+        raise InputError(f"sync_on_ray: workers write from their own processes and machines, so the index needs "
+                         f"a server store (store=postgresql://... or qdrant://HOST/COLLECTION), not "
                          f"{location or 'the embedded folder ' + str(index.path)}")
     return location
 
@@ -103,7 +104,7 @@ class IngestWorker:
     def ingest(self, batch: Sequence[tuple[Any, str]]) -> BatchResult:
         import numpy as np
 
-        from ragft.rag.engine import SyncReport, _chunk_ids_of
+        from ragft.rag.engine import SyncReport
 
         started, cpu = time.perf_counter(), time.process_time()
         result = BatchResult(embedder=self.embedder.name)
@@ -117,7 +118,7 @@ class IngestWorker:
             result.written.append((source, digest, [_without_text(d) for d in docs], chunks))
         doc_ids = [d.id for *_, docs, _ in result.written for d in docs]
         chunks = [c for *_, batch_chunks in result.written for c in batch_chunks]
-        result.removed = _chunk_ids_of(self.store, doc_ids)
+        result.removed = self.store.chunk_ids(doc_ids)
         self.store.delete_documents(doc_ids)
         for start in range(0, len(chunks), _EMBED_BATCH):
             part = chunks[start:start + _EMBED_BATCH]
@@ -134,7 +135,7 @@ def _without_text(doc):
 
 def sync_on_ray(index, paths: Sequence[str | Path], root: str | Path | None = None, *, address: str | None = None,
                 workers: int = 2, files_per_task: int = DEFAULT_FILES_PER_TASK, max_retries: int = 3,
-                progress: bool = True):
+                progress: bool = True, on_progress=None):
     """`index.sync(paths, root)` with the work on Ray: `workers` actors (each one CPU) take `files_per_task`
     files at a time; a dead actor is restarted and its batch retried up to `max_retries` times. Returns the
     engine's SyncReport; the index holds the same chunks and vectors as a local sync's."""
@@ -144,11 +145,12 @@ def sync_on_ray(index, paths: Sequence[str | Path], root: str | Path | None = No
         raise InputError(f"workers and files_per_task: must be at least 1, got {workers} and {files_per_task}")
     location = store_location(index)
     ray = connect(address)
-    return writes(_sync)(index, ray, location, paths, root, workers, files_per_task, max_retries, progress)
+    tell = reporter(progress, on_progress)
+    return writes(_sync)(index, ray, location, paths, root, workers, files_per_task, max_retries, tell)
 
 
-def _sync(index, ray, location, paths, root, workers, files_per_task, max_retries, progress):
-    from ragft.rag.engine import SyncReport, _progress, _status
+def _sync(index, ray, location, paths, root, workers, files_per_task, max_retries, tell):
+    from ragft.rag.engine import SyncReport
 
     started = time.perf_counter()
     report = SyncReport()
@@ -164,14 +166,14 @@ def _sync(index, ray, location, paths, root, workers, files_per_task, max_retrie
         report.engine["workers"] = len(pool)
         try:
             _check_embedders(index, ray, pool)
-            with _progress(progress, len(todo)) as advance:
-                _run(index, ray, pool, batches, report, advance)
+            _run(index, ray, pool, batches, report, tell, len(todo))
         finally:
             for worker in pool:
                 ray.kill(worker)
     if report.changed:
-        with _status(progress, "compacting the store (building its vector index on a first sync)"):
-            getattr(index.store, "compact", lambda: None)()
+        tell(COMPACTING, 0, 1)          # builds the store's vector index on a first sync
+        index.store.compact()
+        tell(COMPACTING, 1, 1)
     index._save_bm25_if_dirty()
     return index._finish(report, started)
 
@@ -180,8 +182,8 @@ def _ensure_table(index) -> None:
     """Create the store's table or collection here, once, before workers write to it concurrently."""
     from ragft.rag.stores import open_store
 
-    if getattr(index.store, "dim", None) is None:
-        getattr(index.store, "close", lambda: None)()
+    if index.store.dim is None:
+        index.store.close()
         index.store = open_store(index.store.location, dim=index.embedder.dim)
 
 
@@ -193,16 +195,15 @@ def _check_embedders(index, ray, pool) -> None:
                          "ragft and models on every node")
 
 
-def _run(index, ray, pool, batches, report, advance) -> None:
-    from ragft.rag.engine import _chunk_ids_of
-
+def _run(index, ray, pool, batches, report, tell, total: int) -> None:
     queue = list(reversed(batches))
+    done = 0
     in_flight: dict[Any, tuple[Any, list, list[str]]] = {}
 
     def submit(worker) -> None:
         batch = queue.pop()
         known = [d for source, _ in batch for d in index.meta["sources"].get(source.doc_id, {}).get("doc_ids", ())]
-        in_flight[worker.ingest.remote(batch)] = (worker, batch, _chunk_ids_of(index.store, known))
+        in_flight[worker.ingest.remote(batch)] = (worker, batch, index.store.chunk_ids(known))
 
     for worker in pool:
         if queue:
@@ -220,7 +221,8 @@ def _run(index, ray, pool, batches, report, advance) -> None:
         index._write_sources(result.written, report, written=sorted(set(old_ids) | set(result.removed)))
         index._commit_meta()
         for _ in batch:
-            advance()
+            done += 1
+            tell(INDEXING, done, total)
         if queue:
             submit(worker)
 

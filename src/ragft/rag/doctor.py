@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ragft.errors import NotFoundError
+from ragft.errors import NoIndexError
 
 NORM_TOLERANCE = 1e-3
 
@@ -60,7 +60,7 @@ def check(path: str | Path, store: str | None = None) -> DoctorReport:
     opened = open_store(store or str(path))
     meta = opened.read_meta()
     if not meta:
-        raise NotFoundError(f"no index at {path}: run `ragft index DIR` first")
+        raise NoIndexError(str(path))
     writer = holder(path)
     if writer:
         report.notes.append(f"pid {writer} is writing this index now; figures may be mid-change")
@@ -210,9 +210,7 @@ def _sources_of(meta: dict[str, Any], doc_ids: list[str], store) -> dict[str, di
 
 
 def _chunk_ids(store, doc_ids: list[str]) -> list[str]:
-    from ragft.rag.engine import _chunk_ids_of
-
-    return _chunk_ids_of(store, doc_ids)
+    return store.chunk_ids(doc_ids)
 
 
 def _resync(index, sources: dict[str, dict[str, Any]], progress: bool) -> None:

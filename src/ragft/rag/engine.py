@@ -6,24 +6,23 @@ cache and the answer cache. Every change bumps the index generation, which inval
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ragft.errors import IndexMismatchError, InputError, NotFoundError, RagftError
+from ragft.errors import IndexMismatchError, InputError, NoIndexError, RagftError
 from ragft.files import sha256_stream
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
 from ragft.rag.discovery import printable
 from ragft.rag.document import Chunk, Document, Hit
-from ragft.rag.injection import flag_hits
 from ragft.rag.lock import holder, write_lock, writes
+from ragft.rag.progress import COMPACTING, INDEXING, ProgressCallback, reporter
 from ragft.rag.search import MODES, SearchConfig, search
 
 DEFAULT_INDEX = ".ragft/index"
@@ -62,41 +61,6 @@ class SyncReport:
         return bool(self.added or self.updated or self.removed)
 
 
-@dataclass(frozen=True)
-class Citation:
-    ref: int                    # the [n] shown in the answer
-    chunk_id: str
-    doc_id: str
-    title: str
-    source: str
-    text: str
-
-
-@dataclass
-class Answer:
-    """An answer with numbered citations; iterate it to stream the text (when asked with stream=True)."""
-
-    question: str
-    text: str
-    citations: list[Citation]
-    hits: list[Hit]
-    input_tokens: int
-    output_tokens: int
-    model: str
-    generator: str
-    timings: dict[str, float]             # seconds: embed, search, generate, total (+ first_token)
-    cache: dict[str, Any]                 # hit: None|"exact"|"near", similarity, and cumulative stats
-    tokens_estimated: bool = False        # True when counted with ragft.llm.tokens, not reported by the model
-    injection: list = field(default_factory=list)   # ragft.rag.injection flags on the retrieved chunks
-
-    def __iter__(self) -> Iterator[str]:
-        pieces = self.__dict__.pop("_pieces", None)
-        if pieces is None:
-            yield self.text
-            return
-        yield from pieces
-
-
 class Index:
     """A persistent, incrementally updated RAG index; open it with `Index.open(path)`."""
 
@@ -110,7 +74,7 @@ class Index:
         self.config = config
         self.answers = answers
         self._bm25_dirty = False
-        self._generators: dict[str, Any] = {}
+        self._answerer = None                   # ragft.rag.answering.Answerer of Index.ask, made on first use
         self._owned_embedder = None            # the embedding-cache wrapper this index made, closed with it
 
     # ---- opening -------------------------------------------------------------------------------
@@ -149,17 +113,17 @@ class Index:
             store.delete_documents({c.doc_id for c in store.chunks()})
             meta = {}
         if not meta and not create:
-            raise NotFoundError(f"no index at {path}: run `ragft index DIR` first")
+            raise NoIndexError(str(path))
         chunking = _chunking(meta, path, chunk_tokens, overlap)
         embedder, label = _resolve_embedder(meta, path, embedder, embedding_cache)
         if not meta:
             meta = _new_meta(embedder, label, chunking)
             store.write_meta(meta)
-        stored_dim = getattr(store, "dim", None)
+        stored_dim = store.dim
         if store.count() and stored_dim is not None and stored_dim != embedder.dim:
             raise IndexMismatchError(
                 f"index at {path} holds {stored_dim}-dimensional vectors but embedder {embedder.name} "
-                f"gives {embedder.dim}; rebuild with --rebuild"
+                f"gives {embedder.dim}; open it with rebuild=True"
             )
         bm25 = _open_bm25(path, store, meta)
         answers = AnswerCache(path / ANSWER_CACHE_FILE, threshold=cache_threshold)
@@ -190,37 +154,42 @@ class Index:
     # ---- writing -------------------------------------------------------------------------------
 
     @writes
-    def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True) -> SyncReport:
+    def sync(self, paths: Sequence[str | Path], root: str | Path | None = None, progress: bool = True, *,
+             on_progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index mirror the files under `paths`: new and changed files (by content hash) are
         indexed, files gone from those paths removed, unchanged ones skipped. A problem with one file never
-        stops the sync: the file is skipped and listed in `failed` with its one-line reason."""
+        stops the sync: the file is skipped and listed in `failed` with its one-line reason.
+
+        `on_progress(stage, done, total)` hears of each file and of the compaction (ragft.rag.progress); without
+        one, `progress=True` shows a plain line on a terminal and `progress=False` nothing."""
         started = time.perf_counter()
         report = SyncReport()
         todo = self._plan_sync(paths, root, report)
-        with _progress(progress, len(todo)) as advance:
-            pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
-            uncommitted = 0
-            for source, digest in todo:
-                loaded = self._load_source(source, report)
-                advance()
-                if loaded is None:
-                    self._forget_source(source.doc_id, report)
-                    continue
-                pending.append((source, digest, *loaded))
-                if sum(len(p[3]) for p in pending) >= _EMBED_BATCH:
-                    uncommitted += self._write_sources(pending, report)
-                    pending = []
-                    # meta.json holds every source: written after each batch, a sync of N files would write
-                    # O(N^2) bytes. Committed once the index has grown by an eighth, it is O(N).
-                    if uncommitted >= max(_EMBED_BATCH, len(self.meta["sources"]) // 8):
-                        self._commit_meta()
-                        uncommitted = 0
-            if self._write_sources(pending, report) or uncommitted:
-                self._commit_meta()
+        tell = reporter(progress, on_progress)
+        pending: list[tuple[Any, str, list[Document], list[Chunk]]] = []
+        uncommitted = 0
+        for done, (source, digest) in enumerate(todo, 1):
+            loaded = self._load_source(source, report)
+            tell(INDEXING, done, len(todo))
+            if loaded is None:
+                self._forget_source(source.doc_id, report)
+                continue
+            pending.append((source, digest, *loaded))
+            if sum(len(p[3]) for p in pending) >= _EMBED_BATCH:
+                uncommitted += self._write_sources(pending, report)
+                pending = []
+                # meta.json holds every source: written after each batch, a sync of N files would write
+                # O(N^2) bytes. Committed once the index has grown by an eighth, it is O(N).
+                if uncommitted >= max(_EMBED_BATCH, len(self.meta["sources"]) // 8):
+                    self._commit_meta()
+                    uncommitted = 0
+        if self._write_sources(pending, report) or uncommitted:
+            self._commit_meta()
         if report.changed:
-            with _status(progress, "compacting the store (and building its vector index past "
-                                   "the ANN threshold: minutes at 1M chunks)"):
-                getattr(self.store, "compact", lambda: None)()
+            # Past the ANN threshold the store builds its vector index here: minutes at 1M chunks.
+            tell(COMPACTING, 0, 1)
+            self.store.compact()
+            tell(COMPACTING, 1, 1)
         self._save_bm25_if_dirty()
         return self._finish(report, started)
 
@@ -368,7 +337,7 @@ class Index:
     def _delete_documents(self, doc_ids: Sequence[str]) -> int:
         if not doc_ids:
             return 0
-        chunk_ids = _chunk_ids_of(self.store, doc_ids)
+        chunk_ids = self.store.chunk_ids(doc_ids)
         removed = self.store.delete_documents(doc_ids)
         self.bm25.remove(chunk_ids)
         self._bm25_dirty = True
@@ -441,138 +410,38 @@ class Index:
         `weights` override the index's SearchConfig (rrf_k/weights alone imply fusion="rrf", alpha alone
         "convex"); `query_vector` skips embedding the query (batch evaluation)."""
         config = _search_config(self.config, fusion, alpha, rrf_k, weights)
-        hits, _, _ = self._retrieve(query, k, mode, where, query_vector, config)
+        hits, _, _ = self.retrieve(query, k, mode, where, query_vector, config)
         return hits
 
-    def _retrieve(self, query, k, mode, where, vector, config=None):
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector, as search embeds it."""
+        return self._embed([query])[0]
+
+    def retrieve(self, query: str, k: int, mode: str = "hybrid", where: dict[str, Any] | None = None,
+                 vector: np.ndarray | None = None, config: SearchConfig | None = None):
+        """(hits, timings in seconds: embed, search; the query vector or None for bm25): search with its timings,
+        for answering."""
         if mode not in MODES:
             raise InputError(f"mode: unknown search mode {mode!r}; choose one of: {', '.join(MODES)}")
         timings: dict[str, float] = {}
         if vector is None and mode != "bm25":
             start = time.perf_counter()
-            vector = self._embed([query])[0]
+            vector = self.embed_query(query)
             timings["embed"] = time.perf_counter() - start
         start = time.perf_counter()
         hits = search(self.store, self.bm25, query, vector, k, mode, where, config or self.config)
         timings["search"] = time.perf_counter() - start
         return hits, timings, vector
 
-    def ask(
-        self,
-        question: str,
-        generator: str | Any = "extractive",
-        k: int = 5,
-        stream: bool = False,
-        *,
-        mode: str = "hybrid",
-        where: dict[str, Any] | None = None,
-        use_cache: bool = True,
-        max_tokens: int = 256,
-        **generator_options: Any,
-    ) -> Answer:
-        """Retrieve k chunks, generate an answer citing them as [n], and cache it.
+    def ask(self, question: str, generator: str | Any = "extractive", k: int = 5, stream: bool = False,
+            **options: Any):
+        """`ragft.rag.answering.Answerer(index).ask(...)`: retrieve k chunks, generate an answer citing them as
+        [n] (options: mode, where, use_cache, max_tokens, validate and the generator's own, e.g. model=)."""
+        from ragft.rag.answering import Answerer
 
-        `generator`: a registry name (options such as model=, base_url= are passed to it) or a Generator.
-        With stream=True the returned Answer yields text pieces when iterated; its text, citations, token
-        counts and timings are filled in once the stream is drained."""
-        started = time.perf_counter()
-        gen = self._generator(generator, generator_options)
-        setup = json.dumps(
-            {"generator": _generator_id(gen, generator_options), "k": k, "mode": mode, "where": where,
-             "max_tokens": max_tokens},
-            sort_keys=True, default=str,
-        )
-        vector = None
-        timings: dict[str, float] = {}
-        if use_cache:
-            hit = self.answers.exact(question, setup, self.generation)
-            if hit is None and mode != "bm25":
-                start = time.perf_counter()
-                vector = self._embed([question])[0]
-                timings["embed"] = time.perf_counter() - start
-                hit = self.answers.near(vector, setup, self.generation)
-            self.answers.count(hit is not None)
-            if hit is not None:
-                return self._cached_answer(question, hit, timings, started)
-        hits, retrieve_timings, vector = self._retrieve(question, k, mode, where, vector)
-        timings = {**timings, **retrieve_timings}
-        request = _request(question, hits, max_tokens)
-        answer = Answer(
-            question=question, text="", citations=[], hits=hits, input_tokens=0, output_tokens=0,
-            model="", generator=gen.name, timings=timings,
-            cache={"hit": None, "similarity": None, **self.answers.stats()}, injection=flag_hits(hits),
-        )
-        if not stream:
-            start = time.perf_counter()
-            generation = gen.generate(request)
-            timings["generate"] = time.perf_counter() - start
-            self._complete(answer, request, generation.text, generation.cited, generation.input_tokens,
-                           generation.output_tokens, generation.model, started)
-            if use_cache:
-                self.answers.put(question, vector, setup, self.generation, _answer_record(answer))
-            return answer
-        answer.__dict__["_pieces"] = self._stream(answer, gen, request, setup, vector, use_cache, started)
-        return answer
-
-    def _stream(self, answer, gen, request, setup, vector, use_cache, started) -> Iterator[str]:
-        from ragft.llm.prompts import cited_refs, system_prompt, user_message
-        from ragft.llm.tokens import count_tokens
-
-        start = time.perf_counter()
-        pieces: list[str] = []
-        for piece in gen.stream(request):
-            if not pieces:
-                answer.timings["first_token"] = time.perf_counter() - start
-            pieces.append(piece)
-            yield piece
-        answer.timings["generate"] = time.perf_counter() - start
-        text = "".join(pieces)
-        prompt = system_prompt(request) + "\n" + user_message(request)
-        self._complete(answer, request, text, cited_refs(text, request.passages), count_tokens(prompt),
-                       count_tokens(text), getattr(gen, "model", "") or gen.name, started)
-        answer.tokens_estimated = True
-        if use_cache:
-            self.answers.put(answer.question, vector, setup, self.generation, _answer_record(answer))
-
-    def _complete(self, answer: Answer, request, text, cited, input_tokens, output_tokens, model, started) -> None:
-        answer.text = text
-        answer.citations = _citations(answer.hits, cited)
-        answer.input_tokens, answer.output_tokens, answer.model = input_tokens, output_tokens, model
-        answer.timings["total"] = time.perf_counter() - started
-
-    def _cached_answer(self, question: str, hit, timings: dict[str, float], started: float) -> Answer:
-        record = hit.answer
-        chunks = {c.id: c for c in self.store.get([h["chunk_id"] for h in record["hits"]])}
-        hits = [
-            Hit(chunk=chunks[h["chunk_id"]], score=h["score"], rank=i + 1, scores=h["scores"])
-            for i, h in enumerate(record["hits"]) if h["chunk_id"] in chunks
-        ]
-        timings = {**timings, "search": 0.0, "generate": 0.0, "total": time.perf_counter() - started}
-        return Answer(
-            question=question, text=record["text"], citations=_citations(hits, record["cited"]), hits=hits,
-            input_tokens=0, output_tokens=0, model=record["model"], generator=record["generator"],
-            timings=timings,
-            cache={"hit": hit.kind, "similarity": round(hit.similarity, 4), "cached_question": hit.question,
-                   "saved_input_tokens": record["input_tokens"], "saved_output_tokens": record["output_tokens"],
-                   **self.answers.stats()},
-            injection=flag_hits(hits),
-        )
-
-    def _generator(self, generator: str | Any, options: dict[str, Any]):
-        if not isinstance(generator, str):
-            return generator
-        key = json.dumps([generator, options], sort_keys=True, default=str)
-        if key not in self._generators:
-            from ragft.llm import create_generator
-
-            given = {k: v for k, v in options.items() if v is not None}
-            try:
-                self._generators[key] = create_generator(generator, **given)
-            except TypeError as error:
-                raise InputError(
-                    f"generator '{generator}' does not take the option(s) {', '.join(sorted(given))} ({error})"
-                ) from None
-        return self._generators[key]
+        if self._answerer is None:
+            self._answerer = Answerer(self)
+        return self._answerer.ask(question, generator, k, stream, **options)
 
     def stats(self) -> dict[str, Any]:
         """Sizes, settings and cache figures of this index."""
@@ -581,7 +450,7 @@ class Index:
             "documents": len(self.meta["documents"]),
             "sources": len(self.meta["sources"]),
             "chunks": self.store.count(),
-            "dense_index": getattr(self.store, "index_description", "exact"),
+            "dense_index": self.store.index_description,
             "embedder": self.meta["embedder"],
             "embedder_id": self.meta["embedder_id"],
             "dim": self.meta["dim"],
@@ -599,7 +468,7 @@ class Index:
 
 
 def _wipe(path: Path) -> None:
-    """Remove only what an index owns, so --rebuild on a wrong path cannot delete unrelated files."""
+    """Remove only what an index owns, so rebuild=True on a wrong path cannot delete unrelated files."""
     for name in _OWNED:
         target = path / name
         if target.is_dir():
@@ -631,13 +500,13 @@ def _chunking(meta: dict[str, Any], path: Path, chunk_tokens: int | None, overla
     }
     if wanted["max_tokens"] < 1 or not 0 <= wanted["overlap"] < wanted["max_tokens"]:
         raise InputError(
-            f"--chunk-tokens {wanted['max_tokens']} --overlap {wanted['overlap']}: "
-            "need chunk tokens >= 1 and 0 <= overlap < chunk tokens"
+            f"chunk_tokens={wanted['max_tokens']} overlap={wanted['overlap']}: "
+            "need chunk_tokens >= 1 and 0 <= overlap < chunk_tokens"
         )
     if meta and wanted != recorded:
         raise IndexMismatchError(
-            f"index at {path} was built with --chunk-tokens {recorded['max_tokens']} --overlap "
-            f"{recorded['overlap']}; rebuild with --rebuild or use those values"
+            f"index at {path} was built with chunk_tokens={recorded['max_tokens']} overlap="
+            f"{recorded['overlap']}; open it with rebuild=True or those values"
         )
     return wanted
 
@@ -650,7 +519,7 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
     label = embedder if isinstance(embedder, str) else _registry_name(embedder)
     if recorded and label != recorded:
         raise IndexMismatchError(
-            f"index at {path} was built with embedder {recorded}; rebuild with --rebuild or use --embedder {recorded}"
+            f"index at {path} was built with embedder {recorded}; open it with rebuild=True or embedder={recorded}"
         )
     if isinstance(embedder, str):
         from ragft.rag.embedders import create_embedder
@@ -659,7 +528,7 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
     if meta and (embedder.name != meta["embedder_id"] or embedder.dim != meta["dim"]):
         raise IndexMismatchError(
             f"index at {path} was built with embedder {meta['embedder_id']} ({meta['dim']} dims), not "
-            f"{embedder.name} ({embedder.dim} dims); rebuild with --rebuild or use the embedder it was built with"
+            f"{embedder.name} ({embedder.dim} dims); open it with rebuild=True or the embedder it was built with"
         )
     return (_with_embedding_cache(embedder, path) if cache else embedder), label
 
@@ -677,13 +546,6 @@ def _with_embedding_cache(embedder, path: Path):
 
     path.mkdir(parents=True, exist_ok=True)
     return CachedEmbedder(embedder, path / EMBEDDING_CACHE_FILE)
-
-
-def _chunk_ids_of(store, doc_ids: Sequence[str]) -> list[str]:
-    if hasattr(store, "chunk_ids"):             # optional fast path of the embedded store
-        return store.chunk_ids(doc_ids)
-    wanted = set(doc_ids)
-    return [c.id for c in store.chunks() if c.doc_id in wanted]
 
 
 def _search_config(config: SearchConfig, fusion, alpha, rrf_k, weights) -> SearchConfig:
@@ -723,83 +585,3 @@ def _file_hash(path: Path) -> str:
 
     with open_regular(path) as handle:
         return sha256_stream(handle)
-
-
-def _request(question: str, hits: list[Hit], max_tokens: int):
-    from ragft.llm.base import GenerationRequest, Passage
-
-    passages = tuple(
-        Passage(ref=i + 1, chunk_id=hit.chunk.id, text=hit.chunk.text, title=hit.chunk.title)
-        for i, hit in enumerate(hits)
-    )
-    return GenerationRequest(question=question, passages=passages, max_tokens=max_tokens)
-
-
-def _citations(hits: list[Hit], cited: list[int]) -> list[Citation]:
-    citations = []
-    for ref in cited:
-        if 1 <= ref <= len(hits):
-            chunk = hits[ref - 1].chunk
-            citations.append(Citation(ref, chunk.id, chunk.doc_id, chunk.title,
-                                      str(chunk.metadata.get("source", "")), chunk.text))
-    return citations
-
-
-def _generator_id(gen, options: dict[str, Any]) -> str:
-    model = options.get("model") or getattr(gen, "model", "") or ""
-    base_url = options.get("base_url") or ""
-    return f"{gen.name}|{model}|{base_url}"
-
-
-def _answer_record(answer: Answer) -> dict[str, Any]:
-    return {
-        "text": answer.text,
-        "cited": [c.ref for c in answer.citations],
-        "hits": [{"chunk_id": h.chunk.id, "score": h.score, "scores": h.scores} for h in answer.hits],
-        "input_tokens": answer.input_tokens,
-        "output_tokens": answer.output_tokens,
-        "model": answer.model,
-        "generator": answer.generator,
-    }
-
-
-class _status:
-    """A transient rich spinner with a message on stderr while a slow step runs, or nothing when off."""
-
-    def __init__(self, enabled: bool, message: str):
-        self.enabled, self.message = enabled, message
-
-    def __enter__(self) -> None:
-        if self.enabled:
-            from rich.console import Console
-
-            self._status = Console(stderr=True).status(self.message)
-            self._status.start()
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self._status.stop()
-
-
-class _progress:
-    """A rich progress bar over files on stderr (transient), or nothing when off or nothing to do."""
-
-    def __init__(self, enabled: bool, total: int):
-        self.enabled = enabled and total > 0
-        self.total = total
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                             console=Console(stderr=True), transient=True)
-        self._bar.start()
-        task = self._bar.add_task("indexing", total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self._bar.stop()

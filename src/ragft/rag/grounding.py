@@ -245,6 +245,13 @@ def declines(sentence: str) -> bool:
     return bool(match) and not _CONTRAST.search(sentence, match.end())
 
 
+def is_abstention(answer: str) -> bool:
+    """An answer that declines as a whole: empty, or every sentence declines ("I don't know.", "The context
+    does not say."). "I don't know X, but Y." or "I don't know. Y is Z." are answers: their claims are checked."""
+    sentences = split_sentences(answer)
+    return not sentences or all(declines(sentence) for sentence in sentences)
+
+
 def check_sentence(sentence: str, windows: list[_Window], threshold: float,
                    flat_sources: Sequence[str] = ()) -> SentenceSupport:
     """`flat_sources`: the sources through `_flat`; a sentence quoted from one of them is supported outright.

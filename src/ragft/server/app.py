@@ -209,6 +209,16 @@ def _question(form: dict[str, str]) -> str:
     return question
 
 
+def _validate(form: dict[str, str]) -> str:
+    """The optional `validate` field: off (default), flag or refuse (ragft.rag.answering)."""
+    from ragft.rag.answering import VALIDATE_MODES
+
+    value = form.get("validate", "").strip() or "off"
+    if value not in VALIDATE_MODES:
+        raise InputError(f"validate: {value!r} is not one of {', '.join(VALIDATE_MODES)}")
+    return value
+
+
 def _ask_routes(app: FastAPI) -> None:
     asker: Asker = app.state.asker
 
@@ -219,18 +229,20 @@ def _ask_routes(app: FastAPI) -> None:
 
     @app.post("/ask", response_class=HTMLResponse)
     async def ask(request: Request):
-        question = _question(await read_form(request))
-        answer = await asker.ask(question)
+        form = await read_form(request)
+        question, validate = _question(form), _validate(form)
+        answer = await asker.ask(question, validate)
         status = 200 if not answer.get("error") else 404 if not asker.ready else 500
         return page(request, "ask.html", status=status, ready=asker.ready, index_path=str(asker.index_path),
                     question=question, answer=answer)
 
     @app.post("/ask/stream")
     async def ask_stream(request: Request):
-        question = _question(await read_form(request))
+        form = await read_form(request)
+        question, validate = _question(form), _validate(form)
 
         async def lines():
-            async for event in asker.stream(question):
+            async for event in asker.stream(question, validate):
                 yield json.dumps(event, ensure_ascii=False) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson",

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ragft.errors import RagftError
+from ragft.errors import NoIndexError, RagftError
 
 log = logging.getLogger("ragft.server")
 CONTEXT_CHARS = 700
@@ -88,6 +88,7 @@ class Asker:
         self._lock = threading.Lock()
         self._warm = False
         self._index = None
+        self._answerer = None
 
     @property
     def ready(self) -> bool:
@@ -96,25 +97,30 @@ class Asker:
     def _open(self):
         with self._lock:
             if self._index is None:
+                from ragft.rag.answering import Answerer
                 from ragft.rag.engine import Index
 
                 self._index = Index.open(self.index_path, create=False)
                 self._index.embedder = CoalescingEmbedder(self._index.embedder)
-            return self._index
+                self._answerer = Answerer(self._index)
+            return self._answerer
 
-    def _ask(self, question: str):
+    def _ask(self, question: str, validate: str = "off"):
         """Until one ask has succeeded, asks run one at a time: the first creates the generator (a local model
         loads once, not once per waiting request); later ones run in parallel."""
-        index = self._open()
+        answerer = self._open()
         if self._warm:
-            return index.ask(question, self.generator, k=self.k, stream=True, **self.generator_options)
+            return answerer.ask(question, self.generator, k=self.k, stream=True, validate=validate,
+                                **self.generator_options)
         with self._lock:
-            answer = index.ask(question, self.generator, k=self.k, stream=True, **self.generator_options)
+            answer = answerer.ask(question, self.generator, k=self.k, stream=True, validate=validate,
+                                  **self.generator_options)
             self._warm = True
             return answer
 
-    async def stream(self, question: str) -> AsyncIterator[dict[str, Any]]:
-        """Events: {"type": "token", "text"}..., then {"type": "done", "citations", ...} or {"type": "error"}."""
+    async def stream(self, question: str, validate: str = "off") -> AsyncIterator[dict[str, Any]]:
+        """Events: {"type": "token", "text"}..., then {"type": "done", "citations", ...} or {"type": "error"}.
+        `validate` (ragft.rag.answering): "flag" or "refuse" checks the whole answer first, sent as one piece."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
 
@@ -123,10 +129,12 @@ class Asker:
 
         def work() -> None:
             try:
-                answer = self._ask(question)
+                answer = self._ask(question, validate)
                 for piece in answer:
                     put({"type": "token", "text": piece})
                 put({"type": "done", **answer_summary(answer)})
+            except NoIndexError as error:
+                put({"type": "error", "message": f"no index at {error.location}: run `ragft index DIR` first"})
             except RagftError as error:
                 put({"type": "error", "message": str(error)})
             except Exception:
@@ -140,10 +148,10 @@ class Asker:
             if event["type"] != "token":
                 return
 
-    async def ask(self, question: str) -> dict[str, Any]:
+    async def ask(self, question: str, validate: str = "off") -> dict[str, Any]:
         """The whole answer at once: {"text", "citations", ...} or {"error"}."""
         pieces = []
-        async for event in self.stream(question):
+        async for event in self.stream(question, validate):
             if event["type"] == "token":
                 pieces.append(event["text"])
             elif event["type"] == "error":
@@ -168,4 +176,5 @@ def answer_summary(answer) -> dict[str, Any]:
         "seconds": round(answer.timings.get("total", 0.0), 3),
         "cached": answer.cache.get("hit"),
         "injection": [flag.to_json() for flag in getattr(answer, "injection", [])],
+        **({"validation": answer.validation.to_json()} if getattr(answer, "validation", None) else {}),
     }

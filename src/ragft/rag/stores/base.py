@@ -12,7 +12,10 @@ from ragft.registry import Registry
 
 @runtime_checkable
 class Store(Protocol):
-    """Persists chunks with their vectors; knows nothing about embedding or ranking fusion."""
+    """Persists chunks with their vectors; knows nothing about embedding or ranking fusion.
+
+    The methods below `write_meta` are optional capabilities with defaults: a backend that subclasses Store
+    (the built-in ones do) inherits them and overrides those it can do better."""
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None: ...
 
@@ -33,6 +36,31 @@ class Store(Protocol):
     def read_meta(self) -> dict[str, Any]: ...
 
     def write_meta(self, meta: dict[str, Any]) -> None: ...
+
+    # ---- optional capabilities, with defaults ----------------------------------------------------
+
+    @property
+    def dim(self) -> int | None:
+        """The width of the stored vectors; None while unknown (nothing stored yet)."""
+        return None
+
+    @property
+    def index_description(self) -> str:
+        """How dense search runs, for stats (e.g. "exact", "IVF-PQ ...")."""
+        return "exact"
+
+    def chunk_ids(self, doc_ids: Iterable[str]) -> list[str]:
+        """The ids of the chunks of these documents (default: a scan of `chunks()`)."""
+        wanted = set(doc_ids)
+        return [c.id for c in self.chunks() if c.doc_id in wanted]
+
+    def compact(self) -> bool:
+        """Tidy the storage after a sync (merge fragments, build an ANN index); True when it did something."""
+        return False
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        return None
 
 
 def upsert_vectors(chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:

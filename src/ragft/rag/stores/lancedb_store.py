@@ -22,11 +22,11 @@ from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 
-from ragft.errors import IndexMismatchError, InputError, NotFoundError
+from ragft.errors import IndexMismatchError, InputError, NoIndexError
 from ragft.files import write_atomic
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
-from ragft.rag.stores.base import upsert_vectors
+from ragft.rag.stores.base import Store, upsert_vectors
 from ragft.rag.vectors import VectorMatrix
 
 TABLE = "chunks"
@@ -143,7 +143,7 @@ def _from_arrow(table) -> tuple[list[Chunk], np.ndarray]:
     return chunks, vectors.astype(np.float32, copy=False).reshape(table.num_rows, dim)
 
 
-class LanceDBStore:
+class LanceDBStore(Store):
     """A folder-backed Store: LanceDB table `chunks` + `meta.json`, mirrored in memory for search."""
 
     def __init__(self, location: str, dim: int | None = None, create: bool = True, ann: AnnSettings | None = None):
@@ -159,7 +159,7 @@ class LanceDBStore:
         if (self.path / LANCE_DIR).exists():
             self._load()
         elif not create:
-            raise NotFoundError(f"no index at {self.path}: run `ragft index DIR` first")
+            raise NoIndexError(str(self.path))
         if dim is not None:
             self._ensure_dim(dim)
 
@@ -192,7 +192,7 @@ class LanceDBStore:
         elif self._matrix.dim != dim:
             raise IndexMismatchError(
                 f"index at {self.path} holds {self._matrix.dim}-dimensional vectors, got {dim}; "
-                "rebuild with --rebuild or use the embedder it was built with"
+                "open it with rebuild=True or the embedder it was built with"
             )
 
     def _writable_table(self, dim: int):
@@ -329,7 +329,7 @@ class LanceDBStore:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"{path}: unreadable index meta ({error}); rebuild with --rebuild") from None
+            raise InputError(f"{path}: unreadable index meta ({error}); open it with rebuild=True") from None
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         write_atomic(self.path / META_FILE, json.dumps(meta, indent=1, ensure_ascii=False))

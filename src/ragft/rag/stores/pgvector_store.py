@@ -19,9 +19,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NotFoundError
+from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NoIndexError
 from ragft.rag.document import Chunk
-from ragft.rag.stores.base import upsert_vectors
+from ragft.rag.stores.base import Store, upsert_vectors
 
 DEFAULT_TABLE = "ragft_chunks"
 HNSW_MAX_DIM = 2000
@@ -113,7 +113,7 @@ def _like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class PgVectorStore:
+class PgVectorStore(Store):
     """A Store on a PostgreSQL server with the pgvector extension; one table per index."""
 
     def __init__(self, location: str, dim: int | None = None, create: bool = True):
@@ -136,7 +136,7 @@ class PgVectorStore:
         register_vector(self._conn)
         self._dim = self._table_dim()
         if self._dim is None and not create:
-            raise NotFoundError(f"no index at {redact(location)}: run `ragft index DIR --store URL` first")
+            raise NoIndexError(redact(location), remote=True)
         self._ensure_meta_table()
         self._session_settings()
         if dim is not None:
@@ -191,7 +191,7 @@ class PgVectorStore:
         elif self._dim != dim:
             raise IndexMismatchError(
                 f"index at {redact(self.location)} holds {self._dim}-dimensional vectors, got {dim}; "
-                "rebuild with --rebuild or use the embedder it was built with"
+                "open it with rebuild=True or the embedder it was built with"
             )
 
     # ---- the HNSW index ------------------------------------------------------------------------
@@ -335,7 +335,7 @@ class PgVectorStore:
         )
 
     def drop(self) -> None:
-        """Remove the chunk and meta tables (what `--rebuild` wipes)."""
+        """Remove the chunk and meta tables (what rebuild=True wipes)."""
         self._conn.execute(self._sql("DROP TABLE IF EXISTS {t}, {meta}"))
         self._dim = None
         self._ensure_meta_table()

@@ -23,10 +23,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
-from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NotFoundError
+from ragft.errors import IndexMismatchError, InputError, MissingDependencyError, NoIndexError
 from ragft.rag.document import Chunk
 from ragft.rag.filters import compile_where
-from ragft.rag.stores.base import upsert_vectors
+from ragft.rag.stores.base import Store, upsert_vectors
 
 DEFAULT_COLLECTION = "ragft"
 _NAMESPACE = uuid.UUID("5f1c3f3e-8a52-4c1e-9a37-6c0d6c2b7a10")
@@ -149,7 +149,7 @@ def prefilter(where: dict[str, Any] | None):
     return (models.Filter(must=must) if must else None), exact
 
 
-class QdrantStore:
+class QdrantStore(Store):
     """A Store on a Qdrant collection; `close()` releases a local-mode folder for the next opener."""
 
     def __init__(self, location: str, dim: int | None = None, create: bool = True):
@@ -180,7 +180,7 @@ class QdrantStore:
                              "that the Qdrant server is running") from None
         if self._dim is None and not create:
             self.close()
-            raise NotFoundError(f"no index at {location}: run `ragft index DIR --store URL` first")
+            raise NoIndexError(location, remote=True)
         if dim is not None:
             self._ensure_dim(dim)
 
@@ -208,7 +208,7 @@ class QdrantStore:
         elif self._dim != dim:
             raise IndexMismatchError(
                 f"index at {self.location} holds {self._dim}-dimensional vectors, got {dim}; "
-                "rebuild with --rebuild or use the embedder it was built with"
+                "open it with rebuild=True or the embedder it was built with"
             )
 
     @property
@@ -338,7 +338,7 @@ class QdrantStore:
                             points=[models.PointStruct(id=0, vector=[1.0], payload={"meta": text})])
 
     def drop(self) -> None:
-        """Remove the collection and its meta (what `--rebuild` wipes)."""
+        """Remove the collection and its meta (what rebuild=True wipes)."""
         for name in (self.collection, self.meta_collection):
             if self._client.collection_exists(name):
                 self._client.delete_collection(name)
