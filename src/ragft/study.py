@@ -55,7 +55,8 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     else (another budget in the same `out`) gets folders of its own (adapters/raft-full, run-full)."""
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import EvalConfig
-    from ragft.evaluate.splits import check_leakage, split
+    from ragft.evaluate.splits import split
+    from ragft.text import check_leakage
 
     plan = BUDGETS.get(budget)
     if plan is None:
@@ -175,7 +176,7 @@ def _adapter_folder(root: Path, name: str, budget: str,
                     identity: AdapterIdentity) -> tuple[Path, bool, list[tuple[Path, str]]]:
     """(folder, reusable, [(folder passed over, why)]): the first candidate holding a finished adapter with this
     identity (reusable), else the first one that is free or holds no finished adapter (train there)."""
-    from ragft.finetune.manifest import verify_adapter
+    from ragft.adapters import verify_adapter
 
     passed = []
     for path in _candidates(root, name, budget):
@@ -251,8 +252,8 @@ def _comparable(config: dict[str, Any]) -> dict[str, Any]:
 
 def _run_mismatch(manifest, wanted: dict[str, Any]) -> str | None:
     """Why a run folder is not the run asked for (None when it is): other settings, or an adapter that changed."""
+    from ragft.adapters import verify_adapter
     from ragft.evaluate.config import config_from_mapping
-    from ragft.finetune.manifest import verify_adapter
 
     try:    # re-read through today's config model: fields added since then take their defaults
         recorded = _comparable(config_from_mapping(manifest.config).model_dump(mode="json"))

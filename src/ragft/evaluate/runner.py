@@ -25,9 +25,24 @@ from ragft.evaluate.evidence import GoldDocuments
 from ragft.evaluate.executors import answer_all
 from ragft.evaluate.progress import counter, stage
 from ragft.evaluate.records import QuestionRecord, RunManifest
-from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
-                                 QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
-                                 write_json, write_records)
+from ragft.evaluate.runs import (
+    CONFIG,
+    COST,
+    MANIFEST,
+    QUESTIONS,
+    QUESTIONS_CSV,
+    TABLE,
+    VERDICT,
+    QuestionLog,
+    Run,
+    load_manifest,
+    load_run,
+    new_run_dir,
+    read_records,
+    write_csv,
+    write_json,
+    write_records,
+)
 from ragft.evaluate.systems import BuildContext, System, SystemAnswer, build_system
 from ragft.evaluate.table import Measured, TableSettings, build_table
 from ragft.files import corpus_sha256, staged_dir
@@ -288,7 +303,7 @@ def _check_price_model(config: EvalConfig) -> None:
 def _record_adapters(config: EvalConfig, manifest: RunManifest) -> None:
     """What each tuned system was trained from: a local adapter's manifest, or a provider or served tuned model
     with its job record (from the jobs ledger) when there is one. Kept from the first pass on a resume."""
-    from ragft.finetune.manifest import verify_adapter
+    from ragft.adapters import verify_adapter
     from ragft.finetune.providers import DEFAULT_LEDGER, JobsLedger, training_record
 
     adapters, tuned = {}, dict(manifest.measurements.get("tuned_models", {}))
