@@ -9,10 +9,10 @@ import ragft
 
 SRC = Path(ragft.__file__).parent
 
-# docs/architecture.md: faces -> study / evaluate -> rag / finetune -> llm, costs, advise -> the ground floor.
+# docs/architecture.md: faces -> evaluate -> rag / finetune -> llm, costs, advise -> the ground floor.
 LAYERS = {
     "cli": 4, "server": 4, "report": 4,
-    "study": 3, "evaluate": 3,
+    "evaluate": 3,
     "rag": 2, "finetune": 2,
     "llm": 1, "costs": 1, "advise": 1,
     "ragft": 1,     # the package root: __version__, the eager `advise` re-export, lazy names for the rest
@@ -22,7 +22,6 @@ LAYERS = {
 # issue 14 part 2 removes these
 KNOWN_UPWARD = {
     ("ragft.finetune.recipes", "ragft.evaluate.evalset"),       # make_evalset
-    ("ragft.study", "ragft.report"),                            # write_report
 }
 KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
 KNOWN_PACKAGE_CYCLES = {frozenset({"evaluate", "finetune"})}

@@ -8,7 +8,7 @@ import pytest
 
 from ragft.errors import InputError
 from ragft.rag.engine import Index
-from ragft.study import BUDGETS, run_study
+from ragft.evaluate.study import BUDGETS, run_study
 from ragft.testing import HashingEmbedder
 
 
@@ -138,7 +138,7 @@ def test_an_adapter_trained_before_a_hyperparameter_existed_is_reused_when_the_r
 
 
 def test_a_changed_adapter_or_training_data_is_not_reused(study):
-    from ragft.study import AdapterIdentity, _adapter_folder
+    from ragft.evaluate.study import AdapterIdentity, _adapter_folder
 
     study("tiny")
     root = study.out / "adapters"

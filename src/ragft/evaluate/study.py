@@ -1,6 +1,6 @@
 """The whole study on one bench: split, fine-tune (qa+paraphrase and RAFT adapters), evaluate closed-book,
 RAG (extractive and base-Gemma readers), fine-tuned and hybrid on the held-out questions, re-derive the
-verdict, write the report."""
+verdict. The face (`ragft demo`) writes the report from the returned run folder."""
 from __future__ import annotations
 
 import time
@@ -39,7 +39,6 @@ BUDGETS = {
 class StudyResult:
     out: Path
     run_dir: Path
-    reports: list[Path]
     verdict: Any
     table: Any
     budget: Budget
@@ -82,10 +81,7 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, progress, say)
     seconds["eval"] = time.perf_counter() - started
 
-    from ragft.report import write_report
-
-    reports = write_report(run.path)
-    return StudyResult(out=out, run_dir=run.path, reports=reports, verdict=run.verdict, table=run.table,
+    return StudyResult(out=out, run_dir=run.path, verdict=run.verdict, table=run.table,
                        budget=plan, adapters=adapters, seconds=seconds)
 
 
