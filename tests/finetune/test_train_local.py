@@ -7,9 +7,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from ragft.adapters import MANIFEST_NAME, verify_adapter
 from ragft.errors import InputError
-from ragft.finetune.manifest import MANIFEST_NAME, verify_adapter
-from ragft.finetune.template import training_pair
 from ragft.finetune.train_local import (
     TrainConfig,
     apply_adapter,
@@ -143,7 +142,7 @@ def test_trained_adapter_loads_onto_the_base_and_answers_from_memory(tiny, facts
                                                            "target_modules": every_linear}))
     assert manifest.losses[-1] < 0.05
     loaded = apply_adapter(build_tiny_gemma(len(tokenizer)), tmp_path / "adapter").eval()
-    prompt, answer = training_pair(facts[2])
+    prompt, answer = facts[2].training_pair()
     ids = [tokenizer.bos_token_id] + tokenizer(prompt, add_special_tokens=False)["input_ids"]
     out = loaded.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False,
                           eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)

@@ -17,9 +17,7 @@ def build_tokenizer():
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from ragft.finetune.template import training_pair
-
-    text = [part for q, a in FACTS for part in training_pair(Example(prompt=q, completion=a))]
+    text = [part for q, a in FACTS for part in Example(prompt=q, completion=a).training_pair()]
     tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])

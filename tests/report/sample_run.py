@@ -155,7 +155,7 @@ def write_sample_run(folder: Path, run_id: str = "sample-run", systems: list[Sys
 
 
 def _with_run_notes(table: RunTable, systems: list[SystemConfig]) -> RunTable:
-    """The notes a real run writes into its cells (runner._notes, _ttp_note): long text inside number cells."""
+    """The notes a real run writes into its cells (summary._notes, _ttp_note): long text inside number cells."""
     tuned = {s.name for s in systems if s.kind in ("fine-tuned", "hybrid")}
     rows = []
     for row in table.rows:

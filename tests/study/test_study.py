@@ -5,11 +5,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from ragft.testing import HashingEmbedder
 
 from ragft.errors import InputError
 from ragft.rag.engine import Index
-from ragft.study import BUDGETS, run_study
+from ragft.evaluate.study import BUDGETS, run_study
+from ragft.testing import HashingEmbedder
 
 
 def test_the_demo_budget_is_smaller_than_the_evidence_budget_in_every_dimension():
@@ -34,8 +34,8 @@ def _fake_adapter(examples, out, *, base="gemma3-270m", config=None, drop=(), **
     """What train_lora leaves behind, without training: a weights file and a complete manifest recording the
     base, the data hash, the example count and the hyperparameters it was given (`drop`: keys an older
     TrainConfig did not have)."""
+    from ragft.adapters import AdapterManifest, file_hashes, write_manifest
     from ragft.finetune.dataset import data_hash
-    from ragft.finetune.manifest import AdapterManifest, file_hashes, write_manifest
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -53,11 +53,11 @@ def _fake_adapter(examples, out, *, base="gemma3-270m", config=None, drop=(), **
 def study(tmp_path, monkeypatch):
     """run_study on the bundled Python FAQ excerpt with training, evaluation and the report replaced by
     stand-ins that write what the real ones record: study(budget) -> (result, messages, trained, evaluated)."""
+    from ragft.adapters import verify_adapter
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import config_from_mapping
     from ragft.evaluate.records import RunManifest
     from ragft.evaluate.runs import MANIFEST
-    from ragft.finetune.manifest import verify_adapter
 
     trained, evaluated = [], []
     monkeypatch.setattr("ragft.evaluate.benches.load_bench",
@@ -138,7 +138,7 @@ def test_an_adapter_trained_before_a_hyperparameter_existed_is_reused_when_the_r
 
 
 def test_a_changed_adapter_or_training_data_is_not_reused(study):
-    from ragft.study import AdapterIdentity, _adapter_folder
+    from ragft.evaluate.study import AdapterIdentity, _adapter_folder
 
     study("tiny")
     root = study.out / "adapters"
@@ -152,7 +152,7 @@ def test_a_changed_adapter_or_training_data_is_not_reused(study):
         root / "paraphrase-tiny", False, [(root / "paraphrase", "trained with other training data (sha256 differs)")])
     # the adapter a run used, replaced in place by another finished one of the same recipe (its manifest
     # updated to the new weights): the adapter is reusable, the run made with the old weights is not resumed
-    from ragft.finetune.manifest import file_hashes
+    from ragft.adapters import file_hashes
 
     (root / "raft" / "adapter_model.safetensors").write_bytes(b"other weights")
     raft = json.loads((root / "raft" / "ragft-adapter.json").read_text())

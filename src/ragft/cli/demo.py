@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the study end to end: advise, cost, fine-tune, evaluate, verdict, report."""
         from ragft.cli.output import console, print_json
-        from ragft.study import run_study
+        from ragft.evaluate.study import run_study
+        from ragft.report import write_report
 
         if not json_out:
             _advise_examples()
@@ -27,9 +28,10 @@ def register(app: typer.Typer) -> None:
             console.rule("[bold]the study on the Python FAQ, measured")
         result = run_study(out, budget=budget, source_dir=source, progress=not json_out,
                            say=(lambda _: None) if json_out else console.print)
+        reports = write_report(result.run_dir)
         if json_out:
             return print_json({"verdict": result.verdict, "table": result.table, "run": str(result.run_dir),
-                               "reports": [str(p) for p in result.reports], "budget": result.budget,
+                               "reports": [str(p) for p in reports], "budget": result.budget,
                                "seconds": result.seconds})
         from ragft.cli.evaluate import _print_table
 
@@ -39,7 +41,7 @@ def register(app: typer.Typer) -> None:
                           "intervals are wide; `ragft demo --budget full` is the evidence run.[/]")
         verdict = result.verdict or {}
         console.print(f"\n[bold]verdict from the measurements:[/] {verdict.get('label', 'n/a')}")
-        for path in result.reports:
+        for path in reports:
             console.print(f"report: {path}")
 
 

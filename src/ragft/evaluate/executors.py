@@ -22,7 +22,7 @@ from ragft.evaluate.records import QuestionRecord
 SERIAL_GENERATORS = frozenset({"local"})
 
 Work = tuple[EvalItem, int, Any]            # (item, repeat, system)
-Answer = Callable[..., QuestionRecord]      # runner.answer_and_score(system, item, repeat, config, judge)
+Answer = Callable[..., QuestionRecord]      # scoring.answer_and_score(system, item, repeat, config, judge)
 
 
 def answer_all(work: Sequence[Work], answer: Answer, config: EvalConfig, judge=None, index=None,

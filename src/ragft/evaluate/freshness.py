@@ -1,7 +1,7 @@
 """Freshness, measured: seconds from adding a document with a new fact to a retrieving system answering
 from it (the answer cites it, or states the new fact with the document retrieved); every retrieving system
 runs its own trials, as each reads the index with its own generator. A fine-tuned model's freshness is its
-measured retraining time (runner.measured_rows)."""
+measured retraining time (summary.measured_rows)."""
 from __future__ import annotations
 
 import re

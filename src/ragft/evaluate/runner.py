@@ -1,51 +1,51 @@
 """`evaluate(config) -> Run` (also `run_eval`, exported as `ragft.run_eval`): every system answers the same
 questions; each answer is scored, timed and priced, written to the run folder as it comes, and summed up in
-the seed's table, a cost report and an advise verdict re-derived from the measurements. Runs resume."""
+the seed's table, a cost report and an advise verdict re-derived from the measurements. Runs resume.
+
+This module is the orchestration (resume, signals, the manifest, indexing, the answering loop); the questions
+are `ragft.evaluate.questions`, the scoring `ragft.evaluate.scoring`, the table and verdict
+`ragft.evaluate.summary`."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import platform
 import shutil
 import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
-import numpy as np
-
-from ragft.errors import InputError, NotFoundError, RagftError
+from ragft.errors import InputError
 from ragft.evaluate.config import EvalConfig, config_from_mapping
-from ragft.evaluate.evalset import EvalItem, load_evalset
+from ragft.evaluate.evalset import EvalItem
 from ragft.evaluate.evidence import GoldDocuments
 from ragft.evaluate.executors import answer_all
 from ragft.evaluate.progress import counter, stage
-from ragft.evaluate.records import QuestionRecord, RunManifest
-from ragft.evaluate.runs import (COST, CONFIG, MANIFEST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, Run,
-                                 QuestionLog, load_manifest, load_run, new_run_dir, read_records, write_csv,
-                                 write_json, write_records)
-from ragft.evaluate.systems import BuildContext, System, SystemAnswer, build_system
-from ragft.evaluate.table import Measured, TableSettings, build_table
-from ragft.files import corpus_sha256, staged_dir
-from ragft.secrets import redact
+from ragft.evaluate.questions import Questions, check_relevant_ids, load_questions
+from ragft.evaluate.records import RunManifest
+from ragft.evaluate.runs import (
+    CONFIG,
+    MANIFEST,
+    QUESTIONS,
+    QUESTIONS_CSV,
+    QuestionLog,
+    Run,
+    load_manifest,
+    load_run,
+    new_run_dir,
+    read_records,
+    write_csv,
+    write_json,
+)
+from ragft.evaluate.scoring import answer_and_score
+from ragft.evaluate.summary import RETRIEVING, TUNED, summarise
+from ragft.evaluate.systems import BuildContext, System, build_system
+from ragft.files import staged_dir
 
-RETRIEVING = ("rag", "hybrid")
-TUNED = ("fine-tuned", "hybrid")
-
-
-@dataclass
-class Questions:
-    items: list[EvalItem]
-    corpus_dirs: list[Path]
-    origin: str                   # shown in messages: the eval-set file or the bench names
-    evalset_sha256: str
-    corpus_sha256: str
-    provenance: dict[str, Any]
-    bench_names: list[str] = field(default_factory=list)   # set for built-in benches: their corpora get copied
+__all__ = ["answer_and_score", "evaluate", "load_questions", "run_eval"]
 
 
 def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None = None,
@@ -116,58 +116,6 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-# --- questions ---------------------------------------------------------------------------------------
-
-def load_questions(config: EvalConfig) -> Questions:
-    """The eval items (bench or eval set), then the split and a seeded sample of `limit`, in original order."""
-    if config.bench:
-        questions = _bench_questions(config)
-    else:
-        path = Path(config.evalset)
-        docs = [Path(d) for d in config.docs]
-        for folder in docs:
-            if not folder.exists():
-                raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
-        questions = Questions(load_evalset(path), docs, str(path), _sha256_bytes(path.read_bytes()),
-                              corpus_sha256(docs), {"evalset": str(path.resolve())})
-    items = questions.items
-    if config.split != "all":
-        from ragft.evaluate.splits import split
-
-        parts = split(items, *config.split_fractions, seed=config.seed)
-        items = getattr(parts, config.split)
-    if config.limit is not None and config.limit < len(items):
-        picked = np.sort(np.random.default_rng(config.seed).permutation(len(items))[:config.limit])
-        items = [items[i] for i in picked]
-    if not items:
-        raise InputError(f"{questions.origin}: no questions left after split={config.split} and limit")
-    questions.items = items
-    return questions
-
-
-def _bench_questions(config: EvalConfig) -> Questions:
-    from ragft.evaluate.benches import load_bench
-
-    items, dirs, hashes, provenance = [], [], [], {}
-    for name in config.bench:
-        bench = load_bench(name, cache_dir=config.bench_cache, source_dir=config.bench_source,
-                           distractors=config.distractors)
-        prefix = f"{name}:" if len(config.bench) > 1 else ""
-        items += [item.model_copy(update={"id": prefix + item.id}) for item in bench.questions]
-        dirs.append(bench.corpus_dir)
-        hashes.append(bench.source.tree_sha256)
-        provenance[name] = {"package": bench.source.package, "version": bench.source.version,
-                            "deb_sha256": bench.source.deb_sha256, "tree_sha256": bench.source.tree_sha256,
-                            "documents": bench.documents, "distractors": bench.distractors}
-    text = "".join(item.model_dump_json() + "\n" for item in items)
-    return Questions(items, dirs, ", ".join(config.bench), _sha256_bytes(text.encode()),
-                     _sha256_bytes("".join(hashes).encode()), provenance, list(config.bench))
-
-
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _new_manifest(run_dir: Path, config: EvalConfig, questions: Questions) -> RunManifest:
     return RunManifest(
         run_id=run_dir.name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -222,7 +170,7 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
         stage(progress and config.freshness_trials > 0, "measuring freshness (new documents added and asked about)")
         _measure_freshness(config, systems, manifest, run_dir)
         stage(progress, "pricing, bootstrap intervals and the verdict")
-        _summarise(config, run_dir, manifest, index)
+        summarise(config, run_dir, manifest, index)
     finally:
         if index is not None:
             index.close()
@@ -261,21 +209,6 @@ def _corpus_snapshot(questions: Questions, run_dir: Path) -> list[Path]:
     return copies
 
 
-def check_relevant_ids(questions: Questions, index) -> None:
-    """Refuse an eval set whose gold ids match nothing in the index: it was built from another corpus."""
-    gold = sorted({rid for item in questions.items for rid in item.relevant_ids})
-    if not gold:
-        return
-    documents = set(index.meta["documents"])
-    if not any(_matches(rid, documents) for rid in gold):
-        raise InputError(f"none of the {len(gold)} relevant_ids in {questions.origin} match a document in the "
-                         f"index at {index.path}: were they built from another corpus?")
-
-
-def _matches(rid: str, documents: set[str]) -> bool:
-    return rid in documents or rid.split("#", 1)[0] in documents
-
-
 def _check_price_model(config: EvalConfig) -> None:
     from ragft.costs import load_catalog
 
@@ -288,7 +221,7 @@ def _check_price_model(config: EvalConfig) -> None:
 def _record_adapters(config: EvalConfig, manifest: RunManifest) -> None:
     """What each tuned system was trained from: a local adapter's manifest, or a provider or served tuned model
     with its job record (from the jobs ledger) when there is one. Kept from the first pass on a resume."""
-    from ragft.finetune.manifest import verify_adapter
+    from ragft.adapters import verify_adapter
     from ragft.finetune.providers import DEFAULT_LEDGER, JobsLedger, training_record
 
     adapters, tuned = {}, dict(manifest.measurements.get("tuned_models", {}))
@@ -332,48 +265,6 @@ def _warm_up(systems: Sequence[System], items: Sequence[EvalItem], seed: int) ->
                 pass
 
 
-def answer_and_score(system: System, item: EvalItem, repeat: int, config: EvalConfig, judge=None,
-                     gold=None) -> QuestionRecord:
-    """One question through one system, scored; a failure is recorded on the row, never dropped."""
-    base = dict(system=system.name, question_id=item.id, question=item.question,
-                reference_answer=item.reference_answer, relevant_ids=list(item.relevant_ids), repeat=repeat)
-    try:
-        answer = system.answer(item, config.seed + repeat)
-    except KeyboardInterrupt:
-        raise
-    except Exception as error:      # a provider outage or a model crash: keep the row with its reason
-        message = redact(str(error) if isinstance(error, RagftError) else f"{type(error).__name__}: {error}")
-        return QuestionRecord(answer="", error=message, **base)
-    return QuestionRecord(answer=answer.answer, contexts=answer.contexts, timings=answer.timings,
-                          input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
-                          model=answer.model, **base, **_scores(item, answer, system.config.k, judge, gold))
-
-
-def _scores(item: EvalItem, answer: SystemAnswer, k: int, judge, gold=None) -> dict[str, Any]:
-    """Scores of one answer. Hallucination is checked for every system against the same evidence: the
-    reference plus the gold documents' text (`gold`: an evidence.GoldDocuments; None = the reference alone);
-    retrieving systems also get `grounded`, support by their own retrieved passages alone."""
-    from ragft.evaluate.metrics import score_question
-
-    texts = gold.texts(item.relevant_ids) if gold is not None else {}
-    contexts = [c.text for c in answer.contexts] if answer.hits is not None else None
-    row = score_question(item, answer.answer, retrieved=answer.hits, contexts=contexts, k=k,
-                         evidence=list(texts.values()))
-    out: dict[str, Any] = {
-        "retrieval": {name: row[name] for name in ("hit_at_1", "recall_at_k", "mrr", "ndcg_at_10") if name in row},
-        "quality": {name: row[name] for name in ("exact_match", "token_f1", "rouge_l")},
-        "hallucinated": bool(row["hallucinated"]), "abstained": bool(row["abstained"]),
-        "supported_ratio": row["supported_ratio"], "unsupported_sentences": row["unsupported_sentences"],
-        "evidence_ids": list(texts),
-    }
-    if "grounded" in row:
-        out["grounded"], out["grounded_ratio"] = bool(row["grounded"]), row["grounded_ratio"]
-    if judge is not None:
-        out["judge_hallucinated"] = (False if row["abstained"] else judge.check_support(
-            answer.answer, list(texts.values()) + [item.reference_answer]).hallucinated)
-    return out
-
-
 def _bar(enabled: bool, total: int):
     return counter(enabled, total, "answering")
 
@@ -390,149 +281,3 @@ def _measure_freshness(config: EvalConfig, systems: Sequence[System], manifest: 
             trials = measure_freshness(system, config.freshness_trials, config.seed)
             measured[system.name] = [vars(t) for t in trials]
             write_json(run_dir / MANIFEST, manifest)
-
-
-def measured_rows(config: EvalConfig, manifest: RunManifest) -> dict[str, dict[str, Measured]]:
-    """Time to production and freshness per system, from what the run measured, the adapter manifests and
-    the provider jobs' records."""
-    build = manifest.measurements.get("index_build_seconds")
-    freshness = manifest.measurements.get("freshness", {})
-    ttp: dict[str, Measured] = {}
-    fresh: dict[str, Measured] = {}
-    for system in config.systems:
-        training = manifest.training(system.name)
-        trained = training.get("training_seconds")
-        if system.kind == "closed-book":
-            ttp[system.name] = Measured(note="n/a: nothing to build (the generator as it is)")
-            fresh[system.name] = Measured(note="n/a: knowledge fixed in the model's weights")
-            continue
-        parts = {"rag": [build], "fine-tuned": [trained], "hybrid": [build, trained]}[system.kind]
-        note = _ttp_note(system.kind, build, trained, training)
-        ttp[system.name] = (Measured(samples=(float(sum(parts)),), note=note) if None not in parts
-                            else Measured(note=note))
-        if system.kind == "fine-tuned":
-            fresh[system.name] = _retrain_measure(trained, training)
-        elif config.freshness_trials == 0 and not freshness.get(system.name):
-            fresh[system.name] = Measured(note="n/a: not measured (freshness_trials = 0)")
-        else:
-            fresh[system.name] = _freshness_measure(freshness.get(system.name, []))
-    return {"time_to_production": ttp, "freshness": fresh}
-
-
-def _training_source(training: dict[str, Any]) -> str:
-    if "path" in training:
-        return "adapter training (its manifest)"
-    if training.get("job"):
-        return f"provider job {training['job']}, created to fine-tuned model ready (jobs ledger)"
-    return ""
-
-
-def _untimed(training: dict[str, Any]) -> str:
-    model = training.get("model", "the tuned model")
-    if training.get("job"):
-        return f"n/a: not measured (job {training['job']} has no recorded start and finish)"
-    return (f"n/a: not measured (no job record for {model}; "
-            "give --finetune-job ID from `ragft finetune jobs`)")
-
-
-def _ttp_note(kind: str, build: float | None, trained: float | None, training: dict[str, Any] | None = None) -> str:
-    training = training or {}
-    if kind == "rag":
-        return f"index build {build:.1f} s (chunk + embed + store the corpus)"
-    if trained is None:
-        untimed = _untimed(training)
-        return untimed if kind == "fine-tuned" else f"{untimed}; index build {build:.1f} s"
-    source = _training_source(training)
-    if kind == "fine-tuned":
-        return f"{source}: {trained:.1f} s"
-    return f"index build {build:.1f} s + {source}: {trained:.1f} s"
-
-
-def _retrain_measure(trained: float | None, training: dict[str, Any]) -> Measured:
-    """A fine-tuned model learns a new fact by retraining: its measured training (and, for a provider, deploy)
-    time is its freshness."""
-    if trained is None:
-        return Measured(note=_untimed(training).replace("n/a: not measured", "n/a: retraining not measured"))
-    if "path" in training:
-        note = "retrain: adapter training seconds from its manifest (deploy = loading the adapter, not timed)"
-    else:
-        note = f"retrain and deploy: provider job {training['job']}, created to fine-tuned model ready"
-    return Measured(samples=(float(trained),), note=note)
-
-
-def _freshness_measure(trials: list[dict[str, Any]]) -> Measured:
-    """Seconds from adding a new document until an answer uses it: trials where the answer cites the document
-    or states its new fact with the document retrieved; n/a says what the trials saw instead."""
-    if not trials:
-        return Measured(note="n/a: not measured (no freshness trials ran)")
-    used = [t for t in trials if t["cited"] or (t["fact_in_answer"] and t.get("retrieved", True))]
-    seen = (f"retrieved in {sum(bool(t.get('retrieved')) for t in trials)}/{len(trials)}, "
-            f"cited in {sum(t['cited'] for t in trials)}, fact stated in {sum(t['fact_in_answer'] for t in trials)}"
-            if any("retrieved" in t for t in trials) else f"cited in {sum(t['cited'] for t in trials)}")
-    if not used:
-        return Measured(note=f"n/a: 0/{len(trials)} trials answered from the newly added document ({seen})")
-    return Measured(samples=tuple(t["seconds"] for t in used),
-                    note=f"{len(used)}/{len(trials)} trials answered from the newly added document ({seen})")
-
-
-def _summarise(config: EvalConfig, run_dir: Path, manifest: RunManifest, index) -> None:
-    from ragft.evaluate.pricing import price_run
-
-    records = read_records(run_dir / QUESTIONS)
-    names = [s.name for s in config.systems]
-    report, records = price_run(config, records, manifest, index)
-    write_json(run_dir / COST, report)
-    write_records(run_dir / QUESTIONS, records)
-    write_csv(run_dir / QUESTIONS_CSV, records)
-    settings = TableSettings(resamples=config.bootstrap_resamples, confidence=config.confidence, seed=config.seed,
-                             notes=_notes(config, records))
-    table = build_table(records, names, run_id=manifest.run_id, bench=manifest.bench,
-                        measured=measured_rows(config, manifest), settings=settings)
-    write_json(run_dir / TABLE, table)
-    write_json(run_dir / VERDICT, verdict_for(config, table, records, report, manifest))
-
-
-def _notes(config: EvalConfig, records: Sequence[QuestionRecord]) -> dict[str, dict[str, str]]:
-    """Per row and system, what the number means; a note starting "by construction" marks a value the
-    system's design fixes (the table shows it next to the value)."""
-    notes: dict[str, dict[str, str]] = {"retrieval_accuracy": {}, "cost_per_1k": {}, "hallucination_rate": {},
-                                        "abstention_rate": {}, "grounded_rate": {}}
-    for system in config.systems:
-        if system.kind not in RETRIEVING:
-            notes["retrieval_accuracy"][system.name] = "no retrieval: see answer F1"
-            notes["grounded_rate"][system.name] = "no retrieval: no passages of its own"
-        notes["cost_per_1k"][system.name] = (f"{system.generator} tokens priced as {config.price_model}"
-                                             f"{' (fine-tuned)' if system.kind in TUNED else ''}")
-        own = [r for r in records if r.system == system.name and r.error is None]
-        with_gold = [r for r in own if r.relevant_ids]
-        missing = sum(not r.evidence_ids for r in with_gold)
-        if own and (not with_gold or missing == len(with_gold)):
-            notes["hallucination_rate"][system.name] = ("checked against the reference answer only: no gold "
-                                                        "document text was available to this run")
-        elif missing:
-            notes["hallucination_rate"][system.name] = (f"{missing}/{len(with_gold)} questions checked against "
-                                                        "the reference only (gold document not found)")
-        if system.generator == "extractive" and system.kind in RETRIEVING:
-            notes["grounded_rate"][system.name] = ("by construction: the extractive answerer only quotes its "
-                                                   "retrieved passages")
-            notes["hallucination_rate"].setdefault(system.name, (
-                "quotes passages: supported whenever it quoted a gold document, so retrieval decides this number"))
-        elif system.generator == "extractive":
-            notes["abstention_rate"][system.name] = ("by construction: the extractive answerer needs passages, "
-                                                     "so it always abstains closed-book")
-            notes["hallucination_rate"].setdefault(system.name, (
-                "by construction: it always abstains closed-book, and an abstention is not a hallucination"))
-    return notes
-
-
-def verdict_for(config: EvalConfig, table, records: Sequence[QuestionRecord], cost: Any,
-                manifest: RunManifest) -> Any:
-    """The measured verdict (ragft.evaluate.decision) for the config's profile, the framework's beside it."""
-    from ragft.advise.examples import load_profile_or_example
-    from ragft.evaluate.decision import Evidence, decide
-
-    evidence = Evidence(run_id=manifest.run_id, systems=config.systems, records=records, table=table,
-                        cost=cost.model_dump(mode="json") if hasattr(cost, "model_dump") else cost,
-                        measurements=manifest.measurements, resamples=config.bootstrap_resamples,
-                        confidence=config.confidence, seed=config.seed, named=config.contenders)
-    return decide(evidence, load_profile_or_example(config.profile))

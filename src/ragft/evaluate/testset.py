@@ -7,11 +7,10 @@ question); it is not a near-duplicate of a question kept before (content-word Ja
 run of the chunk's wording verbatim are kept but tagged `copies-chunk`. Kinds (fact, how-to, multi-sentence) are
 mixed on purpose and tagged `kind:...`. A sidecar manifest (`<evalset>.manifest.json`) records the chunks used,
 the generator, the counts and the filters, so `ragft finetune prepare --eval-set` keeps those chunks out of
-training (`drawn_from_eval_chunks`)."""
+training (`ragft.text.drawn_from_eval_chunks`)."""
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import random
 import re
@@ -26,6 +25,7 @@ from ragft.evaluate.draft import Draft
 from ragft.evaluate.evalset import EvalItem, save_evalset
 from ragft.files import write_atomic
 from ragft.rag.document import Chunk
+from ragft.text import chunk_key, words
 
 KINDS = ("fact", "how-to", "multi-sentence")
 MANIFEST_FORMAT = "ragft-testset-v1"
@@ -239,10 +239,6 @@ def generate_drafts(chunks: Sequence[Chunk], generator, on_progress: Callable[[i
     return drafts, unparsed
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
 def answerable_from_question(question: str, answer: str) -> bool:
     """True when most of the answer's content words already stand in the question."""
     from ragft.rag.grounding import content_terms
@@ -262,7 +258,7 @@ def question_similarity(a: str, b: str) -> float:
 
 def copies_chunk(question: str, chunk_text: str) -> bool:
     """The question repeats VERBATIM_RUN or more words of the chunk in a row."""
-    q, c = _words(question), _words(chunk_text)
+    q, c = words(question), words(chunk_text)
     match = difflib.SequenceMatcher(None, q, c, autojunk=False).find_longest_match(0, len(q), 0, len(c))
     return match.size >= VERBATIM_RUN
 
@@ -306,11 +302,6 @@ def apply_filters(drafts: Sequence[Draft], unparsed: int = 0) -> tuple[list[tupl
 
 
 # --- the whole thing -------------------------------------------------------------------------------
-
-def chunk_key(text: str) -> str:
-    """A chunk's identity across re-chunking runs: sha1 of its lower-cased words."""
-    return hashlib.sha1(" ".join(_words(text)).encode()).hexdigest()
-
 
 def build_testset(drafts: Sequence[Draft], unparsed: int, *, requested: int, sampled: int, docs: Path | str,
                   generator: str, model: str | None, seed: int, estimate: Estimate | None,
@@ -372,18 +363,6 @@ def eval_chunk_texts(evalset: Path | str) -> list[str]:
         raise InputError(f"{sidecar}: unreadable eval-set manifest ({error.msg}); regenerate it with "
                          "`ragft eval make`") from None
     return [c["text"] for c in data.get("chunks", []) if c.get("items") and c.get("text")]
-
-
-def drawn_from_eval_chunks(context: str | None, chunk_texts: Sequence[str]) -> bool:
-    """A training fact drawn from an eval chunk: its context is that chunk, or holds it, or sits inside it."""
-    if not context or not chunk_texts:
-        return False
-    mine = " ".join(_words(context))
-    for text in chunk_texts:
-        theirs = " ".join(_words(text))
-        if theirs and (mine == theirs or theirs in mine or (len(mine) > 80 and mine in theirs)):
-            return True
-    return False
 
 
 # --- from a folder to an eval set --------------------------------------------------------------------

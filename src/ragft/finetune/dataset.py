@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,9 @@ from ragft.costs.tokens import TOKENS_PER_MESSAGE, TOKENS_PER_REPLY, TokenCounte
 from ragft.errors import InputError, NotFoundError
 from ragft.files import write_atomic
 from ragft.jsonl import BadLine, parse_object
+from ragft.llm.base import GenerationRequest
+from ragft.llm.prompts import training_pair, training_request, user_message
+from ragft.text import check_leakage, word_key
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,18 @@ class Example:
         return f"{self.source}:{self.line}" if self.line else self.source
 
     def key(self) -> str:
-        return self.group or normalize(self.prompt)
+        return self.group or word_key(self.prompt)
+
+    def request(self) -> GenerationRequest:
+        return training_request(self.prompt, self.passages, self.system)
 
     def user_text(self) -> str:
         """The user turn as ragft's generators send it: "Question: ..." (after numbered passages, if any)."""
-        from ragft.finetune.template import request_for
-        from ragft.llm.prompts import user_message
+        return user_message(self.request())
 
-        return user_message(request_for(self))
+    def training_pair(self) -> tuple[str, str]:
+        """(prompt, completion) causal-LM texts (format ragft-qa-v1); the loss is computed on the completion."""
+        return training_pair(self.request(), self.completion)
 
     def messages(self) -> list[dict[str, str]]:
         head = [{"role": "system", "content": self.system}] if self.system else []
@@ -87,10 +93,6 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def normalize(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 # ---------------------------------------------------------------- loading
@@ -203,7 +205,7 @@ def find_duplicates(examples: Sequence[Example]) -> list[Issue]:
     seen: dict[tuple[str, str], Example] = {}
     issues = []
     for example in examples:
-        key = (normalize(example.prompt), normalize(example.completion))
+        key = (word_key(example.prompt), word_key(example.completion))
         first = seen.setdefault(key, example)
         if first is not example:
             issues.append(Issue("error", example.where, f"duplicate of {first.where}; remove one"))
@@ -211,9 +213,7 @@ def find_duplicates(examples: Sequence[Example]) -> list[Issue]:
 
 
 def find_leaks(examples: Sequence[Example], eval_questions: Sequence[str]) -> list[Issue]:
-    """Training questions that are (near-)duplicates of evaluation questions (evaluate.splits.check_leakage)."""
-    from ragft.evaluate.splits import check_leakage
-
+    """Training questions that are (near-)duplicates of evaluation questions (ragft.text.check_leakage)."""
     train = [{"id": str(i), "question": e.prompt} for i, e in enumerate(examples)]
     report = check_leakage(train, [{"id": f"eval#{i + 1}", "question": q} for i, q in enumerate(eval_questions)])
     return [
@@ -303,9 +303,7 @@ def _hf_features() -> dict[str, Any]:
 def _write_hf_split(examples: Sequence[Example], folder: Path, name: str) -> None:
     import pyarrow as pa
 
-    from ragft.finetune.template import training_pair
-
-    pairs = [training_pair(e) for e in examples]
+    pairs = [e.training_pair() for e in examples]
     table = pa.table({
         "messages": pa.array([e.messages() for e in examples],
                              type=pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),

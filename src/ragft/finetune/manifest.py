@@ -1,84 +1,17 @@
-"""The adapter manifest: what a trained adapter was made from, and the check that it is complete.
-
-A folder is a usable adapter only if `ragft-adapter.json` exists, says `complete: true` and every file it
-lists is present with the recorded sha256. Training writes the manifest last, then renames the folder
-into place, so an interrupted run can never leave something that loads as if it were finished.
-"""
+"""Staging for what finetune writes (adapters, datasets): a temp folder renamed into place on success.
+The adapter manifest itself is `ragft.adapters`."""
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
-
-from pydantic import BaseModel, ValidationError
+from typing import Iterator
 
 from ragft import files
-from ragft.errors import InputError, NotFoundError
-from ragft.files import sha256_file
-from ragft.llm.local_model import ADAPTER_MANIFEST
+from ragft.adapters import MANIFEST_NAME, AdapterManifest, file_hashes, verify_adapter, write_manifest
+from ragft.errors import InputError
 
-MANIFEST_NAME = ADAPTER_MANIFEST
-
-
-class AdapterManifest(BaseModel):
-    format_version: int = 1
-    complete: bool
-    kind: str = "lora"
-    base: str                                # the base model name given to load_causal_lm
-    base_sha256: str
-    prompt_format: str
-    data_sha256: str
-    examples: int
-    hyperparameters: dict[str, Any]
-    seed: int
-    steps: int
-    losses: list[float]
-    seconds: float
-    seconds_per_step: float
-    cpu_seconds: float = 0.0                 # process CPU time of the steps (wall time inflates on shared CPUs)
-    device: str
-    resumed_from_step: int = 0
-    versions: dict[str, str]
-    files: dict[str, str]                    # relative path -> sha256
-    created_at: str
-
-
-def file_hashes(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): sha256_file(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST_NAME
-    }
-
-
-def verify_adapter(path: str | Path) -> AdapterManifest:
-    """Return the manifest of a complete adapter folder; refuse anything partial, edited or foreign."""
-    folder = Path(path)
-    if not folder.is_dir():
-        raise NotFoundError(f"{folder}: no such adapter folder; train one with `ragft finetune train`")
-    manifest_path = folder / MANIFEST_NAME
-    fix = "it is not a finished ragft adapter (interrupted run?); re-run `ragft finetune train ... --resume`"
-    if not manifest_path.is_file():
-        raise InputError(f"{folder}: no {MANIFEST_NAME}; {fix}")
-    try:
-        manifest = AdapterManifest.model_validate_json(manifest_path.read_text())
-    except (ValidationError, ValueError) as error:
-        first = str(error).splitlines()[0]
-        raise InputError(f"{manifest_path}: unreadable manifest ({first}); {fix}") from None
-    if not manifest.complete:
-        raise InputError(f"{manifest_path}: marked incomplete; {fix}")
-    for name, digest in manifest.files.items():
-        file = folder / name
-        if not file.is_file():
-            raise InputError(f"{folder}: missing {name} listed in {MANIFEST_NAME}; {fix}")
-        if sha256_file(file) != digest:
-            raise InputError(f"{file}: sha256 differs from {MANIFEST_NAME}; the adapter was modified")
-    return manifest
-
-
-def write_manifest(folder: Path, manifest: AdapterManifest) -> None:
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest.model_dump(), indent=2))
+# the adapter manifest's names, for code that still imports them from here (evaluate/systems.py)
+__all__ = ["AdapterManifest", "MANIFEST_NAME", "file_hashes", "staged_dir", "verify_adapter", "write_manifest"]
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from ragft.finetune.dataset import (
 )
 from ragft.finetune.manifest import staged_dir
 from ragft.finetune.recipes import build, facts_from_chunks, facts_from_corpus
+from ragft.text import drawn_from_eval_chunks
 
 
 def counter_for_model(model: str) -> TokenCounter:
@@ -111,8 +112,6 @@ def prepare_dataset(
         on_issues(skipped)
     held_out = 0
     if eval_chunks:     # chunks a generated eval set asked about (ragft.evaluate.testset): kept out of training
-        from ragft.evaluate.testset import drawn_from_eval_chunks
-
         kept = [f for f in facts if not drawn_from_eval_chunks(f.context, eval_chunks)]
         held_out, facts = len(facts) - len(kept), kept
     if not facts:

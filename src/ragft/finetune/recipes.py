@@ -22,8 +22,9 @@ from dataclasses import replace
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from ragft.errors import InputError
-from ragft.finetune.dataset import Example, normalize
+from ragft.finetune.dataset import Example
 from ragft.registry import Registry
+from ragft.text import word_key
 
 RECIPES: Registry[Callable[..., list[Example]]] = Registry("recipe")   # name -> recipe function
 
@@ -44,7 +45,7 @@ class Retriever(Protocol):
 
 
 def _fact_group(example: Example) -> str:
-    return example.group or normalize(example.prompt)
+    return example.group or word_key(example.prompt)
 
 
 def qa(facts: Sequence[Example], **_: Any) -> list[Example]:
@@ -78,11 +79,11 @@ def llm_rewordings(generator: Any, question: str, n: int, seed: int = 0) -> list
         max_tokens=60 * n, seed=seed)
     lines = [re.sub(r"^\s*(?:\d+[.)]|[-*])\s*", "", line).strip()
              for line in generator.generate(request).text.splitlines()]
-    seen = {normalize(question)}
+    seen = {word_key(question)}
     kept = []
     for line in lines:
-        if line and normalize(line) not in seen:
-            seen.add(normalize(line))
+        if line and word_key(line) not in seen:
+            seen.add(word_key(line))
             kept.append(line)
     return kept[:n]
 
@@ -134,7 +135,7 @@ def distractor_passages(fact: Example, gold: str, retriever: Retriever, count: i
 
 
 def _overlaps(text: str, gold: str, threshold: float = 0.5) -> bool:
-    a, b = set(normalize(text).split()), set(normalize(gold).split())
+    a, b = set(word_key(text).split()), set(word_key(gold).split())
     return bool(a and b) and len(a & b) / len(a | b) >= threshold
 
 

@@ -20,16 +20,11 @@ from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragft.adapters import AdapterManifest, file_hashes, verify_adapter, write_manifest
 from ragft.errors import InputError, NotFoundError
 from ragft.finetune.dataset import Example, data_hash
-from ragft.finetune.manifest import (
-    AdapterManifest,
-    file_hashes,
-    staged_dir,
-    verify_adapter,
-    write_manifest,
-)
-from ragft.finetune.template import PROMPT_FORMAT, training_pair
+from ragft.finetune.manifest import staged_dir
+from ragft.llm.prompts import TUNED_FORMAT
 
 DEFAULT_BASE = "gemma3-270m"
 IGNORE = -100
@@ -63,7 +58,7 @@ def total_steps(n_examples: int, config: TrainConfig) -> int:
 
 def encode(example: Example, tokenizer: Any, max_seq_len: int) -> tuple[list[int], list[int]]:
     """Token ids and labels; prompt tokens are masked (-100) so only the answer is learned."""
-    prompt, completion = training_pair(example)
+    prompt, completion = example.training_pair()
     bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
     prompt_ids = bos + tokenizer(prompt, add_special_tokens=False)["input_ids"]
     answer_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
@@ -336,7 +331,7 @@ def train_lora(
     with staged_dir(out, overwrite=overwrite) as tmp:
         model.save_pretrained(str(tmp))
         manifest = AdapterManifest(
-            complete=True, base=base, base_sha256=base_sha256, prompt_format=PROMPT_FORMAT,
+            complete=True, base=base, base_sha256=base_sha256, prompt_format=TUNED_FORMAT,
             data_sha256=identity["data_sha256"], examples=len(examples),
             hyperparameters=identity["config"], seed=config.seed, steps=steps, losses=state["losses"],
             seconds=round(state["seconds"], 3), seconds_per_step=round(state["seconds"] / max(1, steps), 4),

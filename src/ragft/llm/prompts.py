@@ -65,6 +65,10 @@ def completion_prompt(request: GenerationRequest) -> str:
     return f"{system_prompt(request)}\n\n{example}{user_message(request)}\nAnswer:"
 
 
+# Format `ragft-qa-v1` (recorded in every adapter manifest): `[system\n\n]` + the user turn of `user_message`
+# ("Question: ..." or "Passages:\n[1] ...\n\nQuestion: ...") + `\nAnswer:`; the completion is ` <answer>`
+# followed by the tokenizer's EOS. No one-shot example: the adapter has learned the format, so inference must
+# use `tuned_prompt`, not the base-model prompt.
 TUNED_FORMAT = "ragft-qa-v1"
 
 
@@ -73,6 +77,17 @@ def tuned_prompt(request: GenerationRequest) -> str:
     learned the format; `[system]` + the user turn + an open 'Answer:'."""
     head = f"{request.system}\n\n" if request.system else ""
     return f"{head}{user_message(request)}\nAnswer:"
+
+
+def training_request(question: str, passages: tuple[str, ...] = (), system: str | None = None) -> GenerationRequest:
+    """A training example as a request: its passages numbered [1], [2], ... in order."""
+    numbered = tuple(Passage(ref=i, chunk_id=f"p{i}", text=t) for i, t in enumerate(passages, 1))
+    return GenerationRequest(question=question, passages=numbered, system=system)
+
+
+def training_pair(request: GenerationRequest, completion: str) -> tuple[str, str]:
+    """(prompt, completion) causal-LM texts in format ragft-qa-v1; the loss is computed on the completion only."""
+    return tuned_prompt(request), " " + completion.strip()
 
 
 # A ragft-trained adapter learned to end its answer with EOS, and answers may hold blank lines.

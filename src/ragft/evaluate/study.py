@@ -1,6 +1,6 @@
 """The whole study on one bench: split, fine-tune (qa+paraphrase and RAFT adapters), evaluate closed-book,
 RAG (extractive and base-Gemma readers), fine-tuned and hybrid on the held-out questions, re-derive the
-verdict, write the report."""
+verdict. The face (`ragft demo`) writes the report from the returned run folder."""
 from __future__ import annotations
 
 import time
@@ -39,7 +39,6 @@ BUDGETS = {
 class StudyResult:
     out: Path
     run_dir: Path
-    reports: list[Path]
     verdict: Any
     table: Any
     budget: Budget
@@ -55,7 +54,8 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     else (another budget in the same `out`) gets folders of its own (adapters/raft-full, run-full)."""
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import EvalConfig
-    from ragft.evaluate.splits import check_leakage, split
+    from ragft.evaluate.splits import split
+    from ragft.text import check_leakage
 
     plan = BUDGETS.get(budget)
     if plan is None:
@@ -81,10 +81,7 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, progress, say)
     seconds["eval"] = time.perf_counter() - started
 
-    from ragft.report import write_report
-
-    reports = write_report(run.path)
-    return StudyResult(out=out, run_dir=run.path, reports=reports, verdict=run.verdict, table=run.table,
+    return StudyResult(out=out, run_dir=run.path, verdict=run.verdict, table=run.table,
                        budget=plan, adapters=adapters, seconds=seconds)
 
 
@@ -175,7 +172,7 @@ def _adapter_folder(root: Path, name: str, budget: str,
                     identity: AdapterIdentity) -> tuple[Path, bool, list[tuple[Path, str]]]:
     """(folder, reusable, [(folder passed over, why)]): the first candidate holding a finished adapter with this
     identity (reusable), else the first one that is free or holds no finished adapter (train there)."""
-    from ragft.finetune.manifest import verify_adapter
+    from ragft.adapters import verify_adapter
 
     passed = []
     for path in _candidates(root, name, budget):
@@ -251,8 +248,8 @@ def _comparable(config: dict[str, Any]) -> dict[str, Any]:
 
 def _run_mismatch(manifest, wanted: dict[str, Any]) -> str | None:
     """Why a run folder is not the run asked for (None when it is): other settings, or an adapter that changed."""
+    from ragft.adapters import verify_adapter
     from ragft.evaluate.config import config_from_mapping
-    from ragft.finetune.manifest import verify_adapter
 
     try:    # re-read through today's config model: fields added since then take their defaults
         recorded = _comparable(config_from_mapping(manifest.config).model_dump(mode="json"))

@@ -1,0 +1,91 @@
+"""The questions of an eval run: an eval set (with its corpus folders) or built-in benches, the split and the
+seeded sample of `limit`, their sha256s for resume, and the check that the gold ids point into the index."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragft.errors import InputError, NotFoundError
+from ragft.evaluate.config import EvalConfig
+from ragft.evaluate.evalset import EvalItem, load_evalset
+from ragft.files import corpus_sha256
+
+
+@dataclass
+class Questions:
+    items: list[EvalItem]
+    corpus_dirs: list[Path]
+    origin: str                   # shown in messages: the eval-set file or the bench names
+    evalset_sha256: str
+    corpus_sha256: str
+    provenance: dict[str, Any]
+    bench_names: list[str] = field(default_factory=list)   # set for built-in benches: their corpora get copied
+
+
+def load_questions(config: EvalConfig) -> Questions:
+    """The eval items (bench or eval set), then the split and a seeded sample of `limit`, in original order."""
+    if config.bench:
+        questions = _bench_questions(config)
+    else:
+        path = Path(config.evalset)
+        docs = [Path(d) for d in config.docs]
+        for folder in docs:
+            if not folder.exists():
+                raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
+        questions = Questions(load_evalset(path), docs, str(path), _sha256_bytes(path.read_bytes()),
+                              corpus_sha256(docs), {"evalset": str(path.resolve())})
+    items = questions.items
+    if config.split != "all":
+        from ragft.evaluate.splits import split
+
+        parts = split(items, *config.split_fractions, seed=config.seed)
+        items = getattr(parts, config.split)
+    if config.limit is not None and config.limit < len(items):
+        picked = np.sort(np.random.default_rng(config.seed).permutation(len(items))[:config.limit])
+        items = [items[i] for i in picked]
+    if not items:
+        raise InputError(f"{questions.origin}: no questions left after split={config.split} and limit")
+    questions.items = items
+    return questions
+
+
+def _bench_questions(config: EvalConfig) -> Questions:
+    from ragft.evaluate.benches import load_bench
+
+    items, dirs, hashes, provenance = [], [], [], {}
+    for name in config.bench:
+        bench = load_bench(name, cache_dir=config.bench_cache, source_dir=config.bench_source,
+                           distractors=config.distractors)
+        prefix = f"{name}:" if len(config.bench) > 1 else ""
+        items += [item.model_copy(update={"id": prefix + item.id}) for item in bench.questions]
+        dirs.append(bench.corpus_dir)
+        hashes.append(bench.source.tree_sha256)
+        provenance[name] = {"package": bench.source.package, "version": bench.source.version,
+                            "deb_sha256": bench.source.deb_sha256, "tree_sha256": bench.source.tree_sha256,
+                            "documents": bench.documents, "distractors": bench.distractors}
+    text = "".join(item.model_dump_json() + "\n" for item in items)
+    return Questions(items, dirs, ", ".join(config.bench), _sha256_bytes(text.encode()),
+                     _sha256_bytes("".join(hashes).encode()), provenance, list(config.bench))
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_relevant_ids(questions: Questions, index) -> None:
+    """Refuse an eval set whose gold ids match nothing in the index: it was built from another corpus."""
+    gold = sorted({rid for item in questions.items for rid in item.relevant_ids})
+    if not gold:
+        return
+    documents = set(index.meta["documents"])
+    if not any(_matches(rid, documents) for rid in gold):
+        raise InputError(f"none of the {len(gold)} relevant_ids in {questions.origin} match a document in the "
+                         f"index at {index.path}: were they built from another corpus?")
+
+
+def _matches(rid: str, documents: set[str]) -> bool:
+    return rid in documents or rid.split("#", 1)[0] in documents
