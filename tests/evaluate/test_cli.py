@@ -25,7 +25,8 @@ def test_eval_make_writes_the_eval_set_and_reports_counts(tmp_path, capsys):
     assert code == 0
     summary = json.loads(out)
     # '?' headings only: installed 3, gui 4, extending 17, windows 9
-    assert summary == {"path": str(target), "questions": 33, "with_relevant_ids": 33, "documents": 4}
+    assert summary == {"path": str(target), "questions": 33, "with_relevant_ids": 33, "documents": 4,
+                       "skipped": []}
     assert len(target.read_text().splitlines()) == 33
 
 
