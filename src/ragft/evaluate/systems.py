@@ -86,7 +86,7 @@ def _tuned_options(config: SystemConfig) -> dict[str, Any]:
         if not config.adapter:
             raise InputError(f"system {config.name}: {config.kind} needs an adapter; train one with "
                              "`ragft finetune train` and pass --adapter DIR (or adapter = \"DIR\" in the config)")
-        from ragft.finetune.manifest import verify_adapter
+        from ragft.adapters import verify_adapter
 
         manifest = verify_adapter(config.adapter)
         # The base model's options (--model, --base-url of the closed-book/rag generator) do not apply here.

@@ -7,11 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ragft import files
-from ragft.adapters import MANIFEST_NAME, AdapterManifest, file_hashes, verify_adapter, write_manifest
 from ragft.errors import InputError
-
-# the adapter manifest's names, for code that still imports them from here (evaluate/systems.py)
-__all__ = ["AdapterManifest", "MANIFEST_NAME", "file_hashes", "staged_dir", "verify_adapter", "write_manifest"]
 
 
 @contextmanager
