@@ -142,14 +142,9 @@ def matmul_probe(seconds: float = 1.5) -> float:
     """torch fp32 GFLOP/s on the model's largest GEMM (32 chunks x 235 tokens by 384 -> 1536): the compute bound."""
     import torch
 
-    x, w = torch.randn(32 * 235, HIDDEN), torch.randn(FFN, HIDDEN)
-    with torch.inference_mode():
-        torch.nn.functional.linear(x, w)
-        done, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            torch.nn.functional.linear(x, w)
-            done += 1
-        return 2 * x.shape[0] * HIDDEN * FFN * done / (time.perf_counter() - started) / 1e9
+    from bench_minilm_kernels import probe
+
+    return probe(torch, seconds)
 
 
 def timed(fn) -> tuple[float, float]:

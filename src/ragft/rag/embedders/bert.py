@@ -55,16 +55,19 @@ class _Layer:
         self.ln2 = (get("output.LayerNorm.weight"), get("output.LayerNorm.bias"))
 
 
+def encoder_shape(config: dict) -> tuple[int, int, float]:
+    """(hidden size, attention heads, layer-norm epsilon) from a BERT config; only exact GELU is implemented."""
+    act = config.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise ValueError(f"unsupported hidden_act {act!r}: only exact 'gelu' is implemented")
+    return int(config["hidden_size"]), int(config["num_attention_heads"]), float(config.get("layer_norm_eps", 1e-12))
+
+
 class Bert:
     """Encoder weights in HF BertModel naming; `forward` returns the last hidden state."""
 
     def __init__(self, weights: dict[str, np.ndarray], config: dict):
-        self.hidden = int(config["hidden_size"])
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        act = config.get("hidden_act", "gelu")
-        if act != "gelu":
-            raise ValueError(f"unsupported hidden_act {act!r}: only exact 'gelu' is implemented")
+        self.hidden, self.heads, self.eps = encoder_shape(config)
         emb = "embeddings"
         self.word = np.asarray(weights[f"{emb}.word_embeddings.weight"], dtype=np.float32)
         self.position = np.asarray(weights[f"{emb}.position_embeddings.weight"], dtype=np.float32)
@@ -133,12 +136,7 @@ class TorchBert:
 
         self.torch = torch
         self.device = torch.device(device)
-        self.hidden = int(config["hidden_size"])
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        act = config.get("hidden_act", "gelu")
-        if act != "gelu":
-            raise ValueError(f"unsupported hidden_act {act!r}: only exact 'gelu' is implemented")
+        self.hidden, self.heads, self.eps = encoder_shape(config)
 
         def get(name: str):
             array = np.ascontiguousarray(weights[name], dtype=np.float32)
