@@ -84,3 +84,40 @@ def test_adapter_folder_without_config_is_rejected_before_loading(tmp_path):
         from ragft.llm.local_model import _with_adapter
 
         _with_adapter(object(), tmp_path)
+
+
+def test_one_thread_generation_gives_the_tokens_of_plain_two_thread_generate_and_restores_threads():
+    """The CPU speed-up (one torch thread per generation) must not change a greedy answer, token for token."""
+    import torch
+
+    from tests.finetune.tiny_gemma import FACTS, build_tiny_gemma, build_tokenizer
+
+    tokenizer = build_tokenizer()
+    model = build_tiny_gemma(len(tokenizer))
+
+    def prompt(request):
+        return f"Question: {request.question} Answer:"
+
+    generator = create_generator("local", model=model, tokenizer=tokenizer, prompt=prompt, threads=1)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for question, _ in FACTS:
+            inputs = tokenizer(prompt(GenerationRequest(question)), return_tensors="pt")
+            with torch.inference_mode():
+                plain = model.generate(**inputs, max_new_tokens=12, do_sample=False, top_p=None, top_k=None,
+                                       pad_token_id=tokenizer.pad_token_id)
+            new = plain[0, inputs["input_ids"].shape[1]:]
+            answer = generator.generate(GenerationRequest(question, max_tokens=12))
+            assert torch.get_num_threads() == 2
+            assert answer.output_tokens == len(new) > 0 and answer.text.strip()
+            assert answer.text.strip() == tokenizer.decode(new, skip_special_tokens=True).strip()
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_local_generator_refuses_zero_threads():
+    from ragft.errors import InputError
+
+    with pytest.raises(InputError, match="threads=0"):
+        create_generator("local", model=object(), tokenizer=object(), threads=0)

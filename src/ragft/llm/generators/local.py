@@ -2,17 +2,27 @@
 
 The base model gets the one-shot "Question:/Answer:" prompt and stops at BASE_MODEL_STOPS; an adapter
 trained by ragft gets the format its manifest records (PROMPT_FORMATS / PROMPT_STOPS); greedy unless temperature > 0; tokens stream from a generation thread.
+
+On CPU a generation runs with ONE torch thread (`threads`, default GENERATION_THREADS): decoding is a chain of
+small memory-bound matrix-vector products, and two OpenMP threads spent ~5x the CPU seconds and ~5x the wall time
+of one on the 2-core bench machine, prefill included (docs/benchmarks.md, "Local generation"). The output is the
+same token for token. transformers' generate already computes the 262k-word output projection for the last
+position only during prefill (logits_to_keep=1).
 """
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ragft.errors import InputError
 from ragft.llm.base import Generation, GenerationRequest
 from ragft.llm.local_model import adapter_prompt_format, load_causal_lm, require_local_dependencies
 from ragft.llm.prompts import PROMPT_FORMATS, PROMPT_STOPS
 from ragft.llm.streaming import Event, StopScanner, Usage, collect, text_pieces
+
+GENERATION_THREADS = 1   # torch intra-op threads per generation on CPU; measured in benchmarks/bench_local_generation.py
 
 
 class LocalGenerator:
@@ -26,17 +36,22 @@ class LocalGenerator:
         model: Any = None,
         tokenizer: Any = None,
         prompt: Callable[[GenerationRequest], str] | None = None,
+        threads: int | None = GENERATION_THREADS,
     ):
         """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one.
 
         `prompt` renders a request as model input; by default the format the adapter's manifest records
         (ragft-trained adapters: `tuned_prompt`), else the base-model one-shot `completion_prompt`.
+        `threads`: torch's intra-op threads while generating on CPU (then restored); None leaves torch's setting.
         """
         prompt_format = adapter_prompt_format(adapter) if adapter else "completion-v1"
         self.prompt = prompt or PROMPT_FORMATS[prompt_format]
         self.stops = PROMPT_STOPS[prompt_format]
         require_local_dependencies("the local generator")
         self.base, self.adapter, self.device = base, adapter, device
+        if threads is not None and int(threads) < 1:
+            raise InputError(f"local generator option threads={threads}: use a whole number of at least 1")
+        self.threads = int(threads) if threads is not None else None
         self._model, self._tokenizer = model, tokenizer
         self._lock = threading.Lock()
         self.model_name = f"{base}+{Path(adapter).name}" if adapter else base
@@ -73,7 +88,8 @@ class LocalGenerator:
         def run() -> None:
             try:
                 torch.manual_seed(request.seed)
-                with torch.inference_mode():
+                threads = self.threads if model.device.type == "cpu" else None
+                with torch.inference_mode(), _torch_threads(torch, threads):
                     sequences = model.generate(
                         **inputs,
                         max_new_tokens=request.max_tokens,
@@ -118,6 +134,19 @@ class LocalGenerator:
             raise failure[0]
         # Tokens the model produced, including any it made before the stop sequence was seen.
         yield Usage(int(inputs["input_ids"].shape[1]), generated[0] if generated else None, self.model_name)
+
+
+@contextmanager
+def _torch_threads(torch, threads: int | None):
+    """torch's intra-op thread count set to `threads` for the block, then restored (None: unchanged)."""
+    previous = torch.get_num_threads()
+    if threads and threads != previous:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
 
 
 def create_local(**options) -> LocalGenerator:
