@@ -9,9 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 import ragft
+from ragft.rag.distributed import LOOPBACK_ONLY
 from ragft.testing import HashingEmbedder
 
 CRASH_MARKER_ENV = "RAGFT_TEST_CRASH_MARKER"
+os.environ.setdefault(LOOPBACK_ONLY, "0")     # before anything imports ray: the test instance binds 127.0.0.1 only
 
 
 class CrashOnceEmbedder(HashingEmbedder):

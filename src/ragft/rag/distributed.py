@@ -38,9 +38,15 @@ def import_ray():
     return ray
 
 
+LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"   # "0": Ray's single-machine mode, 127.0.0.1 only
+
+
 def connect(address: str | None = None, num_cpus: int | None = None):
     """Join the Ray cluster at `address` (`auto`: the one `ray start` runs here, `ray://HOST:10001`: Ray Client),
     or start a local instance when None and $RAY_ADDRESS is unset; returns the ray module. Once per process."""
+    if not address and not os.environ.get("RAY_ADDRESS"):
+        # A local instance stays on the loopback address (Ray otherwise binds the machine's outward address).
+        os.environ.setdefault(LOOPBACK_ONLY, "0")
     ray = import_ray()
     if ray.is_initialized():
         return ray
