@@ -259,10 +259,11 @@ def _print_stacked(table, rows) -> None:
 
     grid = Table(title=f"{table.bench}: {table.n_questions} questions, {table.confidence:.0%} intervals",
                  title_justify="left")
-    grid.add_column("metric", overflow="fold", ratio=1)
+    # Names never cut; the metric keeps a readable width and long values or notes wrap inside their cell.
+    grid.add_column("metric", overflow="fold", min_width=14)
     grid.add_column("system", no_wrap=True, min_width=max(len(s) for s in table.systems))
-    grid.add_column("value", no_wrap=True)
-    grid.add_column("winner", no_wrap=True)
+    grid.add_column("value", overflow="fold")
+    grid.add_column("winner", overflow="fold", min_width=8)
     for row in rows:
         for position, system in enumerate(table.systems):
             first = position == 0
