@@ -193,10 +193,7 @@ def labelled(path: str, as_json: bool) -> None:
         print()
         return
     print(f"{path}: {len(cases)} answers {result['by_label']} {result['by_system']}")
-    print("threshold  precision  recall  f1     false-alarm   (tuning half, positive = unsupported)")
-    for row in sweep:
-        print(f"{row.threshold:.2f}       {row.precision:.3f}      {row.recall:.3f}   {row.f1:.3f}  "
-              f"{row.false_alarm_rate:.3f}")
+    print_sweep(result["tuning_sweep"], "tuning half")
     print(f"chosen on the tuning half: {chosen}; default in code: {DEFAULT_THRESHOLD}")
     for name in ("held_out_at_chosen", "held_out_at_default"):
         r = result[name]
@@ -205,6 +202,14 @@ def labelled(path: str, as_json: bool) -> None:
     for system, r in result["held_out_by_system_at_default"].items():
         print(f"  {system:12s} precision {r['precision']:.3f} recall {r['recall']:.3f} "
               f"false-alarm {r['false_alarm_rate']:.3f} (n={r['n']}, unsupported {r['unsupported']})")
+
+
+def print_sweep(rows: list[dict], half: str) -> None:
+    """The threshold sweep as a plain table (rows: threshold, precision, recall, f1, false_alarm_rate)."""
+    print(f"threshold  precision  recall  f1     false-alarm   ({half}, positive = unsupported)")
+    for row in rows:
+        print(f"{row['threshold']:.2f}       {row['precision']:.3f}      {row['recall']:.3f}   {row['f1']:.3f}  "
+              f"{row['false_alarm_rate']:.3f}")
 
 
 def main() -> None:
@@ -248,10 +253,7 @@ def main() -> None:
         print()
         return
     print(f"{bench.name} {bench.source.version}: {result['entries']} entries, {len(cases)} cases {result['cases']}")
-    print("threshold  precision  recall  f1     false-alarm   (calibration half, positive = unsupported)")
-    for row in sweep:
-        print(f"{row['threshold']:.2f}       {row['precision']:.3f}      {row['recall']:.3f}   {row['f1']:.3f}  "
-              f"{row['false_alarm_rate']:.3f}")
+    print_sweep(sweep, "calibration half")
     held_row = result["held_out_at_default"]
     print(f"chosen on calibration half: {chosen}; default in code: {DEFAULT_THRESHOLD}")
     print(f"held-out at default: precision {held_row['precision']:.3f} recall {held_row['recall']:.3f} "
