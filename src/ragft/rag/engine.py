@@ -516,6 +516,10 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
     recorded = meta.get("embedder")
     if embedder is None:
         embedder = recorded or DEFAULT_EMBEDDER
+    elif isinstance(embedder, str):                  # a tuned embedder's folder is recorded as an absolute path
+        from ragft.rag.embedders.base import embedder_reference
+
+        embedder = embedder_reference(embedder)
     label = embedder if isinstance(embedder, str) else _registry_name(embedder)
     if recorded and label != recorded:
         raise IndexMismatchError(

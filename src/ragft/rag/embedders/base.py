@@ -24,6 +24,7 @@ EMBEDDERS: Registry[Embedder] = Registry("embedder", group="ragft.embedders", bu
     "static": "ragft.rag.embedders.static:create_static",
     "openai": "ragft.rag.embedders.openai:create_openai",
     "sentence-transformers": "ragft.rag.embedders.sentence_transformers:create_sentence_transformers",
+    "tuned": "ragft.rag.embedders.tuned:create_tuned",
 })
 
 
@@ -34,4 +35,23 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def create_embedder(name: str, **options) -> Embedder:
+    """A registry name, or a folder path (not a registry name): a tuned embedder (`ragft finetune retriever`)."""
+    if name not in EMBEDDERS and _is_folder_reference(name):
+        return EMBEDDERS.create("tuned", path=name, **options)
     return EMBEDDERS.create(name, **options)
+
+
+def embedder_reference(name: str) -> str:
+    """What an index records for `name`: the name itself, or a folder path made absolute (so the index reopens
+    with it from any working directory)."""
+    if name not in EMBEDDERS and _is_folder_reference(name):
+        from pathlib import Path
+
+        return str(Path(name).expanduser().resolve())
+    return name
+
+
+def _is_folder_reference(name: str) -> bool:
+    from ragft.rag.embedders.tuned import looks_like_path
+
+    return looks_like_path(name)

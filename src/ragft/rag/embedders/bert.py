@@ -144,24 +144,8 @@ class TorchBert:
                 array = array.copy()
             return torch.from_numpy(array).to(self.device)
 
-        emb = "embeddings"
-        self.word = get(f"{emb}.word_embeddings.weight")
-        self.position = get(f"{emb}.position_embeddings.weight")
-        self.token_type = get(f"{emb}.token_type_embeddings.weight")
-        self.emb_ln = (get(f"{emb}.LayerNorm.weight"), get(f"{emb}.LayerNorm.bias"))
-        self.layers = []
-        for i in range(int(config["num_hidden_layers"])):
-            p = f"encoder.layer.{i}"
-            attn = f"{p}.attention.self"
-            self.layers.append({
-                "qkv_w": torch.cat([get(f"{attn}.{n}.weight") for n in ("query", "key", "value")]),
-                "qkv_b": torch.cat([get(f"{attn}.{n}.bias") for n in ("query", "key", "value")]),
-                "out_w": get(f"{p}.attention.output.dense.weight"), "out_b": get(f"{p}.attention.output.dense.bias"),
-                "ln1": (get(f"{p}.attention.output.LayerNorm.weight"), get(f"{p}.attention.output.LayerNorm.bias")),
-                "up_w": get(f"{p}.intermediate.dense.weight"), "up_b": get(f"{p}.intermediate.dense.bias"),
-                "down_w": get(f"{p}.output.dense.weight"), "down_b": get(f"{p}.output.dense.bias"),
-                "ln2": (get(f"{p}.output.LayerNorm.weight"), get(f"{p}.output.LayerNorm.bias")),
-            })
+        self.word, self.position, self.token_type, self.emb_ln, self.layers = torch_weights(
+            get, int(config["num_hidden_layers"]))
 
     def mean_pooled(self, ids: np.ndarray, mask: np.ndarray, threads: int | None = None) -> np.ndarray:
         """ids, mask: (batch, length) arrays; returns the mask-weighted mean of the last hidden state, float32
@@ -194,22 +178,55 @@ class TorchBert:
             return pooled.float().cpu().numpy()
 
     def _forward(self, ids, mask):
-        torch = self.torch
-        functional = torch.nn.functional
-        batch, length = ids.shape
-        x = self.word[ids] + self.position[:length] + self.token_type[0]
-        x = functional.layer_norm(x, (self.hidden,), *self.emb_ln, self.eps)
-        # Additive mask, as in the numpy pass; None when no row is padded (the fused kernel's fastest path).
-        bias = None if bool(mask.all()) else ((1.0 - mask) * _MASKED)[:, None, None, :]
-        head_dim = self.hidden // self.heads
-        for layer in self.layers:
-            qkv = functional.linear(x, layer["qkv_w"], layer["qkv_b"])
-            q, k, v = qkv.view(batch, length, 3, self.heads, head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-            context = functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-            context = context.transpose(1, 2).reshape(batch, length, self.hidden)
-            attn = functional.linear(context, layer["out_w"], layer["out_b"]) + x
-            x = functional.layer_norm(attn, (self.hidden,), *layer["ln1"], self.eps)
-            up = functional.gelu(functional.linear(x, layer["up_w"], layer["up_b"]))
-            down = functional.linear(up, layer["down_w"], layer["down_b"]) + x
-            x = functional.layer_norm(down, (self.hidden,), *layer["ln2"], self.eps)
-        return x
+        return torch_encode(ids, mask, self.word, self.position, self.token_type, self.emb_ln, self.layers,
+                            (self.hidden, self.heads, self.eps))
+
+
+def torch_weights(get, layers: int) -> tuple:
+    """(word, position, token type, embedding LayerNorm, per-layer dicts) from `get(HF name) -> tensor`, with
+    query/key/value fused into one matrix. Called once for inference; a trainable copy calls it on every
+    forward, so the fused matrices stay in the autograd graph of its parameters."""
+    import torch
+
+    emb = "embeddings"
+    blocks = []
+    for i in range(layers):
+        p = f"encoder.layer.{i}"
+        attn = f"{p}.attention.self"
+        blocks.append({
+            "qkv_w": torch.cat([get(f"{attn}.{n}.weight") for n in ("query", "key", "value")]),
+            "qkv_b": torch.cat([get(f"{attn}.{n}.bias") for n in ("query", "key", "value")]),
+            "out_w": get(f"{p}.attention.output.dense.weight"), "out_b": get(f"{p}.attention.output.dense.bias"),
+            "ln1": (get(f"{p}.attention.output.LayerNorm.weight"), get(f"{p}.attention.output.LayerNorm.bias")),
+            "up_w": get(f"{p}.intermediate.dense.weight"), "up_b": get(f"{p}.intermediate.dense.bias"),
+            "down_w": get(f"{p}.output.dense.weight"), "down_b": get(f"{p}.output.dense.bias"),
+            "ln2": (get(f"{p}.output.LayerNorm.weight"), get(f"{p}.output.LayerNorm.bias")),
+        })
+    return (get(f"{emb}.word_embeddings.weight"), get(f"{emb}.position_embeddings.weight"),
+            get(f"{emb}.token_type_embeddings.weight"),
+            (get(f"{emb}.LayerNorm.weight"), get(f"{emb}.LayerNorm.bias")), blocks)
+
+
+def torch_encode(ids, mask, word, position, token_type, emb_ln, layers, shape: tuple[int, int, float]):
+    """The encoder's last hidden state (batch, length, hidden) in torch, from the tensors of `torch_weights`."""
+    import torch
+
+    functional = torch.nn.functional
+    hidden, heads, eps = shape
+    batch, length = ids.shape
+    x = word[ids] + position[:length] + token_type[0]
+    x = functional.layer_norm(x, (hidden,), *emb_ln, eps)
+    # Additive mask, as in the numpy pass; None when no row is padded (the fused kernel's fastest path).
+    bias = None if bool(mask.all()) else ((1.0 - mask) * _MASKED)[:, None, None, :]
+    head_dim = hidden // heads
+    for layer in layers:
+        qkv = functional.linear(x, layer["qkv_w"], layer["qkv_b"])
+        q, k, v = qkv.view(batch, length, 3, heads, head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+        context = functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        context = context.transpose(1, 2).reshape(batch, length, hidden)
+        attn = functional.linear(context, layer["out_w"], layer["out_b"]) + x
+        x = functional.layer_norm(attn, (hidden,), *layer["ln1"], eps)
+        up = functional.gelu(functional.linear(x, layer["up_w"], layer["up_b"]))
+        down = functional.linear(up, layer["down_w"], layer["down_b"]) + x
+        x = functional.layer_norm(down, (hidden,), *layer["ln2"], eps)
+    return x

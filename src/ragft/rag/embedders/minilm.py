@@ -11,7 +11,7 @@ import numpy as np
 from ragft.errors import InputError
 from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
 from ragft.rag.embedders.bert import Bert, TorchBert, usable_cores
-from ragft.rag.embedders.bundled import MODEL_ID, bundled_tokenizer, load_bundled_minilm
+from ragft.rag.embedders.bundled import MODEL_ID, BundledModel, bundled_tokenizer, load_bundled_minilm
 
 BACKENDS = ("auto", "torch", "numpy")
 BACKEND_ENV = "RAGFT_MINILM_BACKEND"
@@ -50,14 +50,15 @@ class MiniLMEmbedder:
     """Mean-pooled, L2-normalised all-MiniLM-L6-v2 vectors (dim 384), truncating at 256 tokens.
 
     `backend`: "auto" (torch if importable, on CUDA if available, else numpy), "torch" or "numpy";
-    None reads $RAGFT_MINILM_BACKEND (default auto)."""
+    None reads $RAGFT_MINILM_BACKEND (default auto). `model`: other weights of the same architecture (a
+    fine-tuned copy, see `tuned.py`) instead of the bundled ones, named `name`."""
 
     def __init__(self, batch_size: int = 32, zip_path: str | Path | None = None, backend: str | None = None,
-                 device: str | None = None):
+                 device: str | None = None, model: BundledModel | None = None, name: str | None = None):
         backend = backend or os.environ.get(BACKEND_ENV) or "auto"
         if backend not in BACKENDS:
             raise InputError(f"minilm backend: {backend!r} is not one of {', '.join(BACKENDS)} (option or ${BACKEND_ENV})")
-        model = load_bundled_minilm(Path(zip_path) if zip_path else None)
+        model = model or load_bundled_minilm(Path(zip_path) if zip_path else None)
         found = torch_device() if backend != "numpy" else None
         if backend == "torch" and found is None:
             raise InputError("minilm backend 'torch': torch is not installed; use backend 'numpy' or install torch")
@@ -72,7 +73,7 @@ class MiniLMEmbedder:
         self.batch_size = batch_size
         self.sha256 = model.sha256
         self.dim = self.bert.hidden
-        self.name = f"minilm:{MODEL_ID}:{model.sha256[:12]}"
+        self.name = name or f"minilm:{MODEL_ID}:{model.sha256[:12]}"
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         return [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]

@@ -1,0 +1,204 @@
+"""Training pairs for `ragft finetune retriever`: (query, positive chunk), from one of three sources.
+
+- evalset: each question of an eval set (or a bench) with the chunks of its relevant documents (or the chunk
+  it names by id), up to MAX_POSITIVES per question, taken from one split (default train) so the held-out
+  questions stay out of training.
+- generator: questions drafted from sampled chunks by a generator, with the filters of `ragft eval make`
+  (`ragft.evaluate.testset`: parse, supported, standalone, not answerable from the question, not a duplicate).
+- documents: no generator, no questions. Two self-supervised recipes over the chunks of the corpus:
+  headings and definition lists give a question for the chunk holding the section (`ragft.evaluate.structured`;
+  a question asked of more than one document is dropped),
+  and the inverse cloze task (Lee et al., 2019): one sentence of 6-40 words drawn (seeded) from a chunk of 3+
+  sentences is the query, the chunk with that sentence removed is the positive, so the model must match a
+  sentence to its context rather than to its own words.
+
+Every source also returns the corpus chunks: the pool hard negatives are mined from."""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ragft.errors import InputError
+from ragft.rag.document import Chunk
+from ragft.rag.embedders.tuned import PairsSource
+
+MAX_POSITIVES = 3              # chunks of one relevant document paired with its question
+SENTENCE_WORDS = (6, 40)       # inverse cloze: query sentences of this many words
+MIN_SENTENCES = 3              # inverse cloze: the chunk keeps at least two sentences of context
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`])")
+
+
+@dataclass(frozen=True)
+class Pair:
+    query: str
+    positive: Chunk                 # its text is what the model reads as the positive passage
+    origin: str                     # "evalset", "generator:<name>", "structure:heading", "inverse-cloze", ...
+
+
+@dataclass
+class PairSet:
+    pairs: list[Pair]
+    chunks: list[Chunk]             # the corpus: where hard negatives come from
+    source: PairsSource
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        origins: dict[str, int] = {}
+        for pair in self.pairs:
+            origins[pair.origin] = origins.get(pair.origin, 0) + 1
+        return {"pairs": len(self.pairs), "chunks": len(self.chunks),
+                "queries": len({p.query for p in self.pairs}), **{f"origin:{k}": v for k, v in origins.items()}}
+
+
+def data_sha256(pairs: Sequence[Pair], chunks: Sequence[Chunk]) -> str:
+    """sha256 of the pairs (query, positive chunk id and text) and the negative pool's chunk ids, in order."""
+    digest = hashlib.sha256()
+    for pair in pairs:
+        digest.update(json.dumps([pair.query, pair.positive.id, pair.positive.text]).encode() + b"\n")
+    digest.update(json.dumps([c.id for c in chunks]).encode())
+    return digest.hexdigest()
+
+
+def corpus(docs: Path | str, max_tokens: int = 200, overlap: int = 32) -> list[Chunk]:
+    """The corpus cut into chunks as `ragft index` cuts it; a folder with no text is an error."""
+    from ragft.evaluate.testset import corpus_chunks
+
+    folder = Path(docs)
+    if not folder.exists():
+        raise InputError(f"{folder}: no such documents folder (--docs)")
+    chunks = corpus_chunks(folder, max_tokens=max_tokens, overlap=overlap)
+    if not chunks:
+        raise InputError(f"{folder}: no documents with text to train on (--docs)")
+    return chunks
+
+
+# --- (a) an eval set --------------------------------------------------------------------------------------
+
+def pairs_from_evalset(items: Sequence[Any], chunks: Sequence[Chunk], where: str = "eval set") -> PairSet:
+    """Each item's question paired with the chunks its relevant_ids name: a chunk id, a document id (its first
+    MAX_POSITIVES chunks) or a JSONL record 'file.jsonl#3' under a document id. Items with no such chunk in
+    the corpus are counted, not paired."""
+    by_doc: dict[str, list[Chunk]] = {}
+    by_id = {c.id: c for c in chunks}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    pairs, unmatched = [], 0
+    for item in items:
+        positives: list[Chunk] = []
+        for wanted in item.relevant_ids:
+            if wanted in by_id:
+                positives.append(by_id[wanted])
+            else:
+                positives += [c for doc, held in by_doc.items() if doc == wanted or doc.startswith(wanted + "#")
+                              for c in held]
+        unique = list({c.id: c for c in positives}.values())[:MAX_POSITIVES]
+        unmatched += not unique
+        pairs += [Pair(item.question, chunk, "evalset") for chunk in unique]
+    if not pairs:
+        raise InputError(f"{where}: no question's relevant_ids name a document or chunk of the corpus; check that "
+                         "--docs is the corpus the eval set was made from")
+    return PairSet(pairs, list(chunks), "evalset", {"questions": len(items), "unmatched_questions": unmatched})
+
+
+def evalset_pairs(evalset: Path | str, docs: Path | str, split: str = "train", seed: int = 0,
+                  fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> PairSet:
+    """Pairs from one split of an eval set file (`split="all"` for every question) over the corpus `docs`."""
+    from ragft.evaluate.evalset import load_evalset
+
+    path = Path(evalset)
+    if not path.is_file():
+        raise InputError(f"{path}: no such eval set (--evalset)")
+    items = _split_items(load_evalset(path), split, seed, fractions)
+    found = pairs_from_evalset(items, corpus(docs), str(path))
+    found.details.update(evalset=str(path), split=split, split_seed=seed, split_fractions=list(fractions))
+    return found
+
+
+def bench_pairs(name: str, split: str = "train", seed: int = 0, source_dir: Path | str | None = None,
+                cache_dir: Path | str | None = None, distractors: int | None = None) -> PairSet:
+    """Pairs from one split of a built-in bench (its questions over its own corpus)."""
+    from ragft.evaluate.benches import DEFAULT_DISTRACTORS, load_bench
+
+    bench = load_bench(name, cache_dir=cache_dir, source_dir=source_dir,
+                       distractors=DEFAULT_DISTRACTORS if distractors is None else distractors)
+    items = _split_items(bench.questions, split, seed, (0.6, 0.2, 0.2))
+    found = pairs_from_evalset(items, corpus(bench.corpus_dir), f"bench {name}")
+    found.details.update(bench=name, split=split, split_seed=seed, distractors=bench.distractors)
+    return found
+
+
+def _split_items(items: Sequence[Any], split: str, seed: int, fractions: tuple[float, float, float]) -> list[Any]:
+    from ragft.evaluate.splits import split as split_items
+
+    if split == "all":
+        return list(items)
+    if split not in ("train", "validation", "test"):
+        raise InputError(f"--split {split}: choose train, validation, test or all")
+    return list(getattr(split_items(items, *fractions, seed=seed), split))
+
+
+# --- (b) a generator -------------------------------------------------------------------------------------
+
+def generator_pairs(docs: Path | str, generator: str, n: int = 500, model: str | None = None,
+                    base_url: str | None = None, seed: int = 0,
+                    on_progress: Callable[[int, int], None] | None = None) -> PairSet:
+    """Questions drafted by `generator` from up to `n` sampled chunks (what `ragft eval make` asks), kept
+    when they pass its filters, each paired with the chunk it was drafted from."""
+    from ragft.evaluate.testset import apply_filters, generate_drafts, generator_options, sample_chunks
+    from ragft.llm.base import create_generator
+
+    chunks = corpus(docs)
+    picked = sample_chunks(chunks, n, seed)
+    if not picked:
+        raise InputError(f"{docs}: no chunk long enough to draft a question from (--docs)")
+    gen = create_generator(generator, **generator_options(generator, model, base_url))
+    drafts, unparsed = generate_drafts(picked, gen, on_progress)
+    kept, counts = apply_filters(drafts, unparsed)
+    pairs = [Pair(draft.question, draft.chunk, f"generator:{generator}") for draft, _ in kept]
+    return PairSet(pairs, chunks, "generator", {"generator": generator, "model": model, "sampled_chunks": len(picked),
+                                               "filters": {c.name: [c.kept, c.dropped] for c in counts}})
+
+
+# --- (c) the documents themselves ------------------------------------------------------------------------
+
+def document_pairs(docs: Path | str, seed: int = 0, max_pairs: int | None = None) -> PairSet:
+    """Self-supervised pairs: heading/definition questions, then one inverse-cloze sentence per chunk
+    (chunks in a seeded order); at most `max_pairs` in all."""
+    from ragft.evaluate.structured import structured_drafts
+
+    chunks = corpus(docs)
+    drafts = structured_drafts(docs, chunks)
+    docs_asked: dict[str, set[str]] = {}
+    for draft in drafts:
+        docs_asked.setdefault(draft.question, set()).add(draft.chunk.doc_id)
+    # A heading shared by many documents (a page title over each of its entries) asks about none of them.
+    structured = [Pair(d.question, d.chunk, d.origin) for d in drafts if len(docs_asked[d.question]) == 1]
+    rng = random.Random(seed)
+    cloze = [pair for pair in (inverse_cloze(chunk, rng) for chunk in chunks) if pair is not None]
+    rng.shuffle(cloze)
+    pairs = (structured + cloze)[:max_pairs] if max_pairs else structured + cloze
+    return PairSet(pairs, chunks, "documents", {"structure_pairs": len(structured), "cloze_pairs": len(cloze),
+                                                "seed": seed})
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+
+
+def inverse_cloze(chunk: Chunk, rng: random.Random) -> Pair | None:
+    """One sentence of the chunk as the query, the chunk without it as the positive; None when the chunk has
+    fewer than MIN_SENTENCES sentences or none of SENTENCE_WORDS words."""
+    parts = sentences(chunk.text)
+    low, high = SENTENCE_WORDS
+    usable = [i for i, s in enumerate(parts) if low <= len(s.split()) <= high]
+    if len(parts) < MIN_SENTENCES or not usable:
+        return None
+    taken = rng.choice(usable)
+    rest = " ".join(s for i, s in enumerate(parts) if i != taken)
+    return Pair(parts[taken], replace(chunk, text=rest), "inverse-cloze")
