@@ -243,6 +243,82 @@ def _base_sha(base: str) -> str | None:
     return importlib.import_module(BUNDLED_MODELS[base]).EXPECTED_SHA256
 
 
+# ---------------------------------------------------------------- retriever
+
+@finetune_app.command()
+def retriever(
+    pairs_from: str = typer.Option(..., "--pairs-from", help="evalset | generator | documents"),
+    out: Path = typer.Option(..., "--out", help="Embedder folder to write (use it as --embedder FOLDER)."),
+    docs: Optional[Path] = typer.Option(None, "--docs", help="Corpus folder (the documents the pairs come from)."),
+    evalset: Optional[Path] = typer.Option(None, "--evalset", help="Eval-set JSONL (--pairs-from evalset)."),
+    bench: Optional[str] = typer.Option(None, "--bench", help="A built-in bench instead of --evalset/--docs."),
+    bench_source: Optional[Path] = typer.Option(None, help="Extracted Debian package tree for --bench."),
+    split: str = typer.Option("train", help="Eval-set questions trained on: train | validation | test | all."),
+    split_seed: int = typer.Option(0, help="Seed of the train/validation/test split (as `ragft eval run`)."),
+    generator: Optional[str] = typer.Option(None, help="Generator drafting questions (--pairs-from generator)."),
+    model: Optional[str] = typer.Option(None, help="The generator's model."),
+    base_url: Optional[str] = typer.Option(None, help="The generator's server (openai-compatible)."),
+    n: int = typer.Option(500, "--n", help="Chunks the generator drafts a question from."),
+    per_chunk: int = typer.Option(1, help="Inverse-cloze sentences per chunk (--pairs-from documents)."),
+    max_pairs: Optional[int] = typer.Option(None, help="Keep at most this many pairs (--pairs-from documents)."),
+    epochs: int = typer.Option(1),
+    batch_size: int = typer.Option(32),
+    learning_rate: float = typer.Option(3e-5, "--lr"),
+    query_tokens: int = typer.Option(32, help="Queries are cut to this many tokens while training."),
+    passage_tokens: int = typer.Option(128, help="Passages are cut to this many tokens while training."),
+    hard_negatives: bool = typer.Option(True, "--hard-negatives/--no-hard-negatives",
+                                        help="Add one mined hard negative per pair."),
+    skip_top: int = typer.Option(2, help="Nearest non-positive chunks not used as hard negatives."),
+    max_steps: Optional[int] = typer.Option(None, help="Stop after this many steps."),
+    max_minutes: Optional[float] = typer.Option(None, help="Stop training after this many minutes."),
+    checkpoint_every: int = typer.Option(100, help="Write a resumable checkpoint every N steps."),
+    seed: int = typer.Option(0),
+    device: str = typer.Option("auto", help="cpu | cuda | auto"),
+    name: Optional[str] = typer.Option(None, help="Name recorded in the manifest (default: the folder name)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the latest checkpoint of --out."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing folder at --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the embedder manifest as JSON."),
+) -> None:
+    """Fine-tune the bundled MiniLM retriever on (query, passage) pairs; index with it by --embedder OUT."""
+    from ragft.cli.progress import StageProgress
+    from ragft.finetune.retriever import RetrieverConfig, train_retriever
+    from ragft.finetune.retriever_pairs import collect_pairs
+
+    config = RetrieverConfig(learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+                             query_tokens=query_tokens, passage_tokens=passage_tokens, hard_negatives=hard_negatives,
+                             skip_top=skip_top, max_steps=max_steps, checkpoint_every=checkpoint_every, seed=seed)
+    if out.exists() and not overwrite:
+        from ragft.errors import InputError
+
+        raise InputError(f"{out}: already exists; choose another --out or pass --overwrite")
+    with StageProgress(not as_json) as on_progress:
+        pair_set = collect_pairs(pairs_from, docs=docs, evalset=evalset, bench=bench, bench_source=bench_source,
+                                 split=split, split_seed=split_seed, generator=generator, model=model,
+                                 base_url=base_url, n=n, per_chunk=per_chunk, max_pairs=max_pairs, seed=seed,
+                                 on_progress=lambda done, total: on_progress("drafting", done, total))
+        try:
+            manifest = train_retriever(pair_set, out, config=config, name=name,
+                                       device=None if device == "auto" else device, resume=resume,
+                                       overwrite=overwrite, on_progress=on_progress,
+                                       max_seconds=None if max_minutes is None else max_minutes * 60)
+        except KeyboardInterrupt:
+            from ragft.finetune.train_local import checkpoint_root
+
+            typer.echo(f"interrupted: nothing written to {out}; checkpoints (every {checkpoint_every} steps) are in "
+                       f"{checkpoint_root(out)}: run the same command with --resume to continue", err=True)
+            raise SystemExit(130) from None
+    if as_json:
+        print_json(manifest)
+        return
+    early = " (stopped at --max-minutes)" if manifest.stopped_early else ""
+    say(f"retriever written to {out}: {manifest.counts['pairs']} pairs ({pairs_from}), {manifest.steps} steps"
+        f"{early} in {manifest.seconds:.0f} s ({manifest.cpu_seconds:.0f} CPU-s), loss {manifest.losses[0]:.3f} -> "
+        f"{manifest.losses[-1]:.3f}")
+    from ragft.rag.embedders.tuned import folder_reference
+
+    say(f"index with it: ragft index DOCS --index PATH --embedder {folder_reference(out)} --rebuild")
+
+
 # ---------------------------------------------------------------- provider jobs
 
 def _client(base_url: Optional[str]):

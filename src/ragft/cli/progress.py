@@ -55,3 +55,38 @@ class SyncProgress:
     def __exit__(self, *exc) -> None:
         self._stop_bar()
         self._stop_spinner()
+
+
+class StageProgress:
+    """A transient rich bar per stage of a library `on_progress(stage, done, total)` callback (the stage name is
+    its label); `with StageProgress(enabled) as on_progress: train_retriever(..., on_progress=on_progress)`."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self._bar = self._task = None
+        self._stage = ""
+
+    def __enter__(self) -> StageProgress:
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if stage != self._stage:
+            self._stop()
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task, self._stage = self._bar.add_task(stage, total=total), stage
+        self._bar.update(self._task, completed=done, total=total)
+
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar, self._stage = None, ""
+
+    def __exit__(self, *exc) -> None:
+        self._stop()

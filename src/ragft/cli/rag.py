@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
     def index_command(
         paths: List[Path] = typer.Argument(..., help="Folders or files to index (md, rst, txt, html, pdf, jsonl)."),
         index: Path = IndexOption,
-        embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder name (new index: minilm)."),
+        embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder name, or a `ragft finetune retriever` folder (new index: minilm)."),
         chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk (new: 200)."),
         overlap: Optional[int] = typer.Option(None, "--overlap", help="Tokens shared by neighbouring chunks (new: 32)."),
         root: Optional[Path] = typer.Option(None, "--root", help="Document ids are paths relative to this folder."),

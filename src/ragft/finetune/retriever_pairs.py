@@ -167,11 +167,13 @@ def generator_pairs(docs: Path | str, generator: str, n: int = 500, model: str |
 
 # --- (c) the documents themselves ------------------------------------------------------------------------
 
-def document_pairs(docs: Path | str, seed: int = 0, max_pairs: int | None = None) -> PairSet:
-    """Self-supervised pairs: heading/definition questions, then one inverse-cloze sentence per chunk
-    (chunks in a seeded order); at most `max_pairs` in all."""
+def document_pairs(docs: Path | str, seed: int = 0, max_pairs: int | None = None, per_chunk: int = 1) -> PairSet:
+    """Self-supervised pairs: heading/definition questions, then up to `per_chunk` inverse-cloze sentences per
+    chunk (distinct sentences; pairs in a seeded order); at most `max_pairs` in all."""
     from ragft.evaluate.structured import structured_drafts
 
+    if per_chunk < 1:
+        raise InputError(f"--per-chunk {per_chunk}: take at least one sentence per chunk")
     chunks = corpus(docs)
     drafts = structured_drafts(docs, chunks)
     docs_asked: dict[str, set[str]] = {}
@@ -180,25 +182,61 @@ def document_pairs(docs: Path | str, seed: int = 0, max_pairs: int | None = None
     # A heading shared by many documents (a page title over each of its entries) asks about none of them.
     structured = [Pair(d.question, d.chunk, d.origin) for d in drafts if len(docs_asked[d.question]) == 1]
     rng = random.Random(seed)
-    cloze = [pair for pair in (inverse_cloze(chunk, rng) for chunk in chunks) if pair is not None]
+    cloze = [pair for chunk in chunks for pair in inverse_cloze(chunk, rng, per_chunk)]
     rng.shuffle(cloze)
     pairs = (structured + cloze)[:max_pairs] if max_pairs else structured + cloze
     return PairSet(pairs, chunks, "documents", {"structure_pairs": len(structured), "cloze_pairs": len(cloze),
-                                                "seed": seed})
+                                                "per_chunk": per_chunk, "seed": seed})
 
 
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
 
 
-def inverse_cloze(chunk: Chunk, rng: random.Random) -> Pair | None:
-    """One sentence of the chunk as the query, the chunk without it as the positive; None when the chunk has
-    fewer than MIN_SENTENCES sentences or none of SENTENCE_WORDS words."""
+def inverse_cloze(chunk: Chunk, rng: random.Random, count: int = 1) -> list[Pair]:
+    """Up to `count` pairs, each one sentence of the chunk as the query and the chunk without it as the
+    positive; none when the chunk has fewer than MIN_SENTENCES sentences or none of SENTENCE_WORDS words."""
     parts = sentences(chunk.text)
     low, high = SENTENCE_WORDS
     usable = [i for i, s in enumerate(parts) if low <= len(s.split()) <= high]
     if len(parts) < MIN_SENTENCES or not usable:
-        return None
-    taken = rng.choice(usable)
-    rest = " ".join(s for i, s in enumerate(parts) if i != taken)
-    return Pair(parts[taken], replace(chunk, text=rest), "inverse-cloze")
+        return []
+    taken = rng.sample(usable, min(count, len(usable)))
+    return [Pair(parts[i], replace(chunk, text=" ".join(s for j, s in enumerate(parts) if j != i)), "inverse-cloze")
+            for i in sorted(taken)]
+
+
+# --- one entry point for the faces --------------------------------------------------------------------------
+
+SOURCES = ("evalset", "generator", "documents")
+
+
+def collect_pairs(source: str, *, docs: Path | str | None = None, evalset: Path | str | None = None,
+                  bench: str | None = None, bench_source: Path | str | None = None, split: str = "train",
+                  split_seed: int = 0, generator: str | None = None, model: str | None = None,
+                  base_url: str | None = None, n: int = 500, per_chunk: int = 1, max_pairs: int | None = None,
+                  seed: int = 0, on_progress: Callable[[int, int], None] | None = None) -> PairSet:
+    """The pairs of one source, checking that its inputs (and only its inputs) were given."""
+    if source not in SOURCES:
+        raise InputError(f"--pairs-from {source}: choose one of {', '.join(SOURCES)}")
+    if source == "evalset":
+        if bool(bench) == bool(evalset):
+            raise InputError("--pairs-from evalset: give --evalset FILE with --docs DIR, or --bench NAME")
+        if bench:
+            return bench_pairs(bench, split=split, seed=split_seed, source_dir=bench_source)
+        if docs is None:
+            raise InputError("--pairs-from evalset: --docs DIR is missing (the corpus the eval set's ids point into)")
+        return evalset_pairs(evalset, docs, split=split, seed=split_seed)
+    if evalset or bench:
+        raise InputError(f"--pairs-from {source}: --evalset and --bench are for --pairs-from evalset")
+    if docs is None:
+        raise InputError(f"--pairs-from {source}: --docs DIR is missing (the documents to train on)")
+    if source == "generator":
+        if not generator or generator == "none":
+            raise InputError("--pairs-from generator: --generator NAME is missing (local, openai, "
+                             "openai-compatible, ...); without one use --pairs-from documents")
+        return generator_pairs(docs, generator, n=n, model=model, base_url=base_url, seed=seed,
+                               on_progress=on_progress)
+    if generator:
+        raise InputError("--pairs-from documents: takes no --generator (use --pairs-from generator)")
+    return document_pairs(docs, seed=seed, max_pairs=max_pairs, per_chunk=per_chunk)
