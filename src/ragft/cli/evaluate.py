@@ -117,12 +117,13 @@ def run(
     bench: Optional[str] = typer.Option(None, "--bench", metavar="NAMES", help="Built-in bench(es): python-faq, debian-faq (comma-separated)."),
     evalset: Optional[Path] = typer.Option(None, "--evalset", metavar="FILE", help="Eval-set JSONL (ragft eval make)."),
     docs: Optional[list[Path]] = typer.Option(None, "--docs", metavar="DIR", help="Corpus folder(s) for --evalset (repeatable)."),
-    systems: Optional[str] = typer.Option(None, "--systems", metavar="LIST", help="closed-book,rag,fine-tuned,hybrid (default closed-book,rag)."),
+    systems: Optional[str] = typer.Option(None, "--systems", metavar="LIST", help="closed-book,rag,fine-tuned,hybrid,rag-tuned-retriever (default closed-book,rag)."),
     generator: str = typer.Option("extractive", "--generator", metavar="NAME", help="Generator of closed-book and rag: extractive, local, openai, anthropic, openai-compatible."),
     model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Model name passed to the generator."),
     base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL", help="Server of an openai-compatible generator."),
     temperature: Optional[float] = typer.Option(None, "--temperature", metavar="T", help="Sampling temperature (use with --repeat)."),
     adapter: Optional[Path] = typer.Option(None, "--adapter", metavar="DIR", help="LoRA adapter for fine-tuned and hybrid (local generator)."),
+    retriever: Optional[Path] = typer.Option(None, "--retriever", metavar="DIR", help="Tuned embedder folder of rag-tuned-retriever (`ragft finetune retriever`)."),
     tuned_model: Optional[str] = typer.Option(None, "--tuned-model", metavar="NAME", help="Fine-tuned and hybrid answer with this model on --generator (a provider fine-tune such as ft:gpt-4o-mini:..., or a model served beside --model)."),
     finetune_job: Optional[str] = typer.Option(None, "--finetune-job", metavar="ID", help="Like --tuned-model, with the model a `ragft finetune jobs` job produced (its training cost and duration come from the job)."),
     jobs_ledger: Optional[Path] = typer.Option(None, "--jobs-ledger", metavar="FILE", help="Jobs ledger of `ragft finetune jobs` (default .ragft/finetune-jobs.json)."),
@@ -195,7 +196,8 @@ def _run_config(config_file: Optional[Path], flags: dict):
         given["systems"] = [s.model_dump() for s in parse_systems(
             given.get("systems", "closed-book,rag"), flags["generator"],
             str(flags["adapter"]) if flags["adapter"] else None, options, given.get("k", 5),
-            tuned_model=flags["tuned_model"], job=flags["finetune_job"])]
+            tuned_model=flags["tuned_model"], job=flags["finetune_job"],
+            retriever=str(flags["retriever"]) if flags["retriever"] else None)]
     if config_file is not None:
         return load_config(config_file, given)
     return config_from_mapping(given, "flags")

@@ -10,6 +10,8 @@ from ragft.errors import InputError
 from ragft.evaluate.records import SystemConfig
 
 SYSTEM_KINDS = ("closed-book", "rag", "fine-tuned", "hybrid")
+TUNED_RETRIEVER = "rag-tuned-retriever"     # a rag system whose index is built with --retriever FOLDER
+SYSTEM_NAMES = (*SYSTEM_KINDS, TUNED_RETRIEVER)
 
 
 class EvalConfig(BaseModel):
@@ -59,18 +61,28 @@ class EvalConfig(BaseModel):
 
 def parse_systems(text: str, generator: str = "extractive", adapter: str | None = None,
                   generator_options: dict[str, Any] | None = None, k: int = 5, tuned_model: str | None = None,
-                  job: str | None = None) -> list[SystemConfig]:
+                  job: str | None = None, retriever: str | None = None) -> list[SystemConfig]:
     """'closed-book,rag' -> SystemConfigs with the given generator. Tuned kinds (fine-tuned, hybrid) take the
     local generator with `adapter`, or with `tuned_model` (or a provider `job`) the same generator and options
-    as the others, answering with the tuned model instead of the base one."""
+    as the others, answering with the tuned model instead of the base one. `rag-tuned-retriever` is rag
+    retrieving from an index built with the tuned embedder folder `retriever` (`ragft finetune retriever`)."""
     if adapter and (tuned_model or job):
         raise InputError("give --adapter (a local LoRA) or --tuned-model / --finetune-job (a provider or served "
                          "fine-tune), not both")
     served = bool(tuned_model or job)
     systems = []
-    for name in (part.strip() for part in text.split(",") if part.strip()):
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    retriever = str(Path(retriever).expanduser().resolve()) if retriever else None
+    if (TUNED_RETRIEVER in names) != bool(retriever):
+        raise InputError(f"--systems {TUNED_RETRIEVER} needs --retriever FOLDER (a `ragft finetune retriever` output)"
+                         if retriever is None else f"--retriever is read by --systems ...,{TUNED_RETRIEVER} only")
+    for name in names:
+        if name == TUNED_RETRIEVER:
+            systems.append(SystemConfig(name=name, kind="rag", k=k, generator=generator,
+                                        generator_options=dict(generator_options or {}), retriever=retriever))
+            continue
         if name not in SYSTEM_KINDS:
-            raise InputError(f"--systems: unknown system '{name}'; choose from {', '.join(SYSTEM_KINDS)}")
+            raise InputError(f"--systems: unknown system '{name}'; choose from {', '.join(SYSTEM_NAMES)}")
         tuned = name in ("fine-tuned", "hybrid")
         systems.append(SystemConfig(
             name=name, kind=name, k=k,
@@ -157,4 +169,6 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ev
     for system in data.get("systems", []) if isinstance(data.get("systems"), list) else []:
         if isinstance(system, dict) and isinstance(system.get("adapter"), str):
             system["adapter"] = str(base / system["adapter"])
+        if isinstance(system, dict) and isinstance(system.get("retriever"), str):
+            system["retriever"] = str(base / system["retriever"])
     return config_from_mapping({**data, **(overrides or {})}, str(path))

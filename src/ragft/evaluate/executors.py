@@ -74,14 +74,14 @@ class EvalWorker:
     run's index), then answers one question at a time."""
 
     def __init__(self, config: EvalConfig, index_path: str | None, answer: Answer, warm: Sequence[EvalItem]):
-        from ragft.evaluate.systems import BuildContext, build_system
+        from ragft.evaluate.systems import BuildContext, build_system, retriever_index_dir
+        from ragft.rag.engine import Index
 
         index = None
         if index_path is not None:
-            from ragft.rag.engine import Index
-
             index = Index.open(index_path, embedder=config.embedder, create=False)
-        context = BuildContext(index=index, max_tokens=config.max_tokens)
+        context = BuildContext(index=index, max_tokens=config.max_tokens, index_builder=lambda retriever: Index.open(
+            retriever_index_dir(Path(index_path).parent, retriever), embedder=retriever, create=False))
         self.systems = {system.name: build_system(system, context) for system in config.systems}
         self.config, self.answer_fn, self.judge = config, answer, _judge(config)
         for system in self.systems.values():

@@ -99,6 +99,7 @@ class SystemConfig(_Record):
     adapter: str | None = None                # a LoRA adapter folder for fine-tuned / hybrid (generator local)
     tuned_model: str | None = None            # fine-tuned / hybrid on any other generator: the tuned model's name
     job: str | None = None                    # the provider fine-tuning job (jobs ledger) that made tuned_model
+    retriever: str | None = None              # rag over an index built with this tuned embedder folder
     k: int = 5
     mode: str = "hybrid"
     price_model: str | None = None            # catalog model the cost row is priced at

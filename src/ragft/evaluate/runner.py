@@ -42,7 +42,7 @@ from ragft.evaluate.runs import (
 )
 from ragft.evaluate.scoring import answer_and_score
 from ragft.evaluate.summary import RETRIEVING, TUNED, summarise
-from ragft.evaluate.systems import BuildContext, System, build_system
+from ragft.evaluate.systems import BuildContext, System, build_system, retriever_index_dir
 from ragft.files import staged_dir
 
 __all__ = ["answer_and_score", "evaluate", "load_questions", "run_eval"]
@@ -147,8 +147,9 @@ def versions(local: bool = False) -> dict[str, str]:
 
 def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool) -> None:
     index = _open_index(config, questions, run_dir, manifest, progress) if config.needs_index else None
+    context = BuildContext(index=index, max_tokens=config.max_tokens,
+                           index_builder=functools.partial(_open_index, config, questions, run_dir, manifest, progress))
     try:
-        context = BuildContext(index=index, max_tokens=config.max_tokens)
         systems = [build_system(system, context) for system in config.systems]
         _check_price_model(config)
         _record_adapters(config, manifest)
@@ -172,26 +173,45 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
         stage(progress, "pricing, bootstrap intervals and the verdict")
         summarise(config, run_dir, manifest, index)
     finally:
+        context.close()
         if index is not None:
             index.close()
 
 
-def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool):
+def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool,
+                retriever: str | None = None):
+    """The run's index, or with `retriever` (a tuned embedder folder) the same corpus indexed with it."""
     from ragft.rag.engine import Index
 
     folders = _corpus_snapshot(questions, run_dir)
-    stage(progress, f"indexing the corpus with {config.embedder}")
-    index = Index.open(run_dir / "index", embedder=config.embedder)
+    stage(progress, f"indexing the corpus with {retriever or config.embedder}")
+    location = retriever_index_dir(run_dir, retriever) if retriever else run_dir / "index"
+    index = Index.open(location, embedder=retriever or config.embedder)
     start = time.perf_counter()
     for folder in folders:
         index.sync([folder], root=folder, progress=progress)
     seconds = time.perf_counter() - start
-    if "index_build_seconds" not in manifest.measurements:
+    if retriever:
+        _record_retriever(manifest, retriever, index, seconds)
+    elif "index_build_seconds" not in manifest.measurements:
         stats = index.stats()
         manifest.measurements.update(index_build_seconds=round(seconds, 3), index_documents=stats["documents"],
                                      index_chunks=stats["chunks"], embedder=stats["embedder_id"])
     check_relevant_ids(questions, index)
     return index
+
+
+def _record_retriever(manifest: RunManifest, retriever: str, index, seconds: float) -> None:
+    """A tuned retriever's index build and training record, kept from the first pass on a resume."""
+    from ragft.rag.embedders.tuned import read_manifest
+
+    recorded = manifest.measurements.setdefault("retrievers", {})
+    if retriever not in recorded:
+        trained = read_manifest(Path(retriever))
+        recorded[retriever] = {"embedder": index.stats()["embedder_id"], "index_build_seconds": round(seconds, 3),
+                               "pairs_source": trained.pairs_source, "pairs": trained.counts.get("pairs"),
+                               "training_seconds": trained.seconds, "training_cpu_seconds": trained.cpu_seconds,
+                               "data_sha256": trained.data_sha256, "weights_sha256": trained.weights_sha256}
 
 
 def _corpus_snapshot(questions: Questions, run_dir: Path) -> list[Path]:

@@ -1,5 +1,5 @@
 """Systems under test: something the bench can ask a question. One per kind — closed-book (the generator
-alone), rag (Index + generator), fine-tuned (a tuned model, no retrieval) and hybrid (Index retrieval + the
+alone), rag (Index + generator; with a tuned retriever, its own index built with it), fine-tuned (a tuned model, no retrieval) and hybrid (Index retrieval + the
 tuned model reading the context) — each built from a SystemConfig. A tuned model is the local model with a
 LoRA adapter, or on any other generator a tuned model by name (a provider fine-tune such as
 `ft:gpt-4o-mini:...`, or a model served by an OpenAI-compatible server) beside the base model.
@@ -45,11 +45,25 @@ class System(Protocol):
 
 @dataclass
 class BuildContext:
-    """What systems share while a run builds them: the index (for retrieving kinds) and loaded generators."""
+    """What systems share while a run builds them: the index (for retrieving kinds) and loaded generators; a
+    system with a tuned retriever gets an index of the same corpus built with it (`index_builder(folder)`)."""
 
     index: Any = None
     max_tokens: int = 256
     generators: dict[str, Any] = field(default_factory=dict)
+    index_builder: Callable[[str], Any] | None = None
+    indexes: dict[str, Any] = field(default_factory=dict)
+
+    def index_for(self, retriever: str) -> Any:
+        if retriever not in self.indexes:
+            if self.index_builder is None:
+                raise InputError(f"retriever {retriever}: this run cannot build a second index")
+            self.indexes[retriever] = self.index_builder(retriever)
+        return self.indexes[retriever]
+
+    def close(self) -> None:
+        for index in self.indexes.values():
+            index.close()
 
     def generator(self, name: str, options: dict[str, Any]) -> Any:
         """One generator per (name, options): the fine-tuned and hybrid systems share one loaded model."""
@@ -62,6 +76,13 @@ class BuildContext:
 
 
 SYSTEMS: Registry[Callable[..., System]] = Registry("system")
+
+
+def retriever_index_dir(run_dir: Path, retriever: str) -> Path:
+    """Where a run keeps the corpus indexed with the tuned retriever folder `retriever`."""
+    import hashlib
+
+    return run_dir / f"index-retriever-{hashlib.sha256(retriever.encode()).hexdigest()[:10]}"
 
 
 def build_system(config: SystemConfig, context: BuildContext) -> System:
@@ -175,8 +196,9 @@ class Rag:
             raise InputError(f"system {config.name}: {config.kind} needs an index; give docs or a bench")
         from ragft.rag.answering import Answerer
 
-        self.config, self.name, self.index = config, config.name, context.index
-        self.answerer = Answerer(context.index)
+        self.config, self.name = config, config.name
+        self.index = context.index_for(config.retriever) if config.retriever else context.index
+        self.answerer = Answerer(self.index)
         generator_options, self.temperature = _sampling(config)
         self.generator = context.generator(config.generator, options or generator_options)
         self.max_tokens = context.max_tokens
