@@ -31,7 +31,6 @@ from ragft.rag.embedders.bundled import ModelIntegrityError, load_bundled_minilm
 from ragft.rag.embedders.tuned import MANIFEST_FILE, WEIGHTS_FILE, read_manifest
 from ragft.rag.engine import Index
 
-
 DEBIAN_FAQ_TREE = Path(__file__).resolve().parents[1] / "data" / "debian-faq"
 # Short sequences and small batches: a step takes well under a second on one core.
 TINY = RetrieverConfig(batch_size=4, query_tokens=16, passage_tokens=32, learning_rate=1e-4, max_steps=4,
