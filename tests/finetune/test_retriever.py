@@ -15,16 +15,15 @@ from support import run_cli
 from ragft.errors import IndexMismatchError, InputError
 from ragft.evaluate.benches import load_bench
 from ragft.evaluate.splits import split
-from ragft.finetune.retriever import RetrieverConfig, pair_loss, train_retriever
-from ragft.finetune.retriever_pairs import (
-    PairSet,
+from ragft.evaluate.training_pairs import (
     bench_pairs,
     collect_pairs,
     document_pairs,
     evalset_pairs,
     generator_pairs,
-    sentences,
 )
+from ragft.finetune.retriever import RetrieverConfig, pair_loss, train_retriever
+from ragft.finetune.retriever_pairs import PairSet, sentences
 from ragft.finetune.train_local import checkpoint_root
 from ragft.rag.embedders import create_embedder
 from ragft.rag.embedders.bundled import ModelIntegrityError, load_bundled_minilm

@@ -52,6 +52,8 @@ def embedder_reference(name: str) -> str:
 
 
 def _is_folder_reference(name: str) -> bool:
-    from ragft.rag.embedders.tuned import looks_like_path
+    """A `--embedder` value meant as a folder rather than a registry name."""
+    import os
+    from pathlib import Path
 
-    return looks_like_path(name)
+    return "/" in name or os.sep in name or name.startswith((".", "~")) or Path(name).is_dir()

@@ -109,11 +109,6 @@ def create_tuned(path: str | Path | None = None, batch_size: int = 32, backend: 
     return embedder
 
 
-def looks_like_path(name: str) -> bool:
-    """A `--embedder` value meant as a folder rather than a registry name."""
-    return "/" in name or os.sep in name or name.startswith((".", "~")) or Path(name).is_dir()
-
-
 def folder_reference(folder: Path | str) -> str:
     """How to name `folder` to --embedder so it reads as a path, not a registry name ("tuned" -> "./tuned")."""
     text = str(folder)
