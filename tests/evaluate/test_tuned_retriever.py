@@ -50,6 +50,9 @@ def test_the_tuned_retriever_answers_from_its_own_index_of_the_same_corpus(run, 
     assert recorded["weights_sha256"] == trained["weights_sha256"] and recorded["pairs_source"] == "evalset"
     assert run.manifest.measurements["embedder"].startswith("minilm:")
     assert set(run.manifest.measurements["freshness"]) == {"rag", "rag-tuned-retriever"}
+    ttp = next(row for row in run.table.rows if row.key == "time_to_production").values["rag-tuned-retriever"]
+    assert ttp.value == pytest.approx(recorded["training_seconds"] + recorded["index_build_seconds"], abs=1e-3)
+    assert ttp.note.startswith("retriever training ") and "+ index build" in ttp.note
 
 
 def test_the_measured_verdict_weighs_it_as_a_rag_contender(run):

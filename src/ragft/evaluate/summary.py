@@ -90,6 +90,11 @@ def measured_rows(config: EvalConfig, manifest: RunManifest) -> dict[str, dict[s
             continue
         parts = {"rag": [build], "fine-tuned": [trained], "hybrid": [build, trained]}[system.kind]
         note = _ttp_note(system.kind, build, trained, training)
+        if system.retriever:        # rag over its own index: the retriever's training, then that index's build
+            record = manifest.measurements.get("retrievers", {}).get(system.retriever, {})
+            parts = [record.get("training_seconds"), record.get("index_build_seconds")]
+            note = (f"retriever training {parts[0]:.1f} s (its manifest) + index build {parts[1]:.1f} s"
+                    if None not in parts else "n/a: not measured (no record of the retriever)")
         ttp[system.name] = (Measured(samples=(float(sum(parts)),), note=note) if None not in parts
                             else Measured(note=note))
         if system.kind == "fine-tuned":
