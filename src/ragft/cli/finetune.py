@@ -252,7 +252,7 @@ def retriever(
     docs: Optional[Path] = typer.Option(None, "--docs", help="Corpus folder (the documents the pairs come from)."),
     evalset: Optional[Path] = typer.Option(None, "--evalset", help="Eval-set JSONL (--pairs-from evalset)."),
     bench: Optional[str] = typer.Option(None, "--bench", help="A built-in bench instead of --evalset/--docs."),
-    bench_source: Optional[Path] = typer.Option(None, help="Extracted Debian package tree for --bench."),
+    bench_source: Optional[Path] = typer.Option(None, "--from", metavar="DIR", help="Extracted Debian packages for --bench (default apt-get)."),
     split: str = typer.Option("train", help="Eval-set questions trained on: train | validation | test | all."),
     split_seed: int = typer.Option(0, help="Seed of the train/validation/test split (as `ragft eval run`)."),
     generator: Optional[str] = typer.Option(None, help="Generator drafting questions (--pairs-from generator)."),
