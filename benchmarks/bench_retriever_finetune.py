@@ -1,4 +1,4 @@
-"""Retrieval before and after `ragft finetune retriever` on the Debian FAQ bench (issue 17).
+"""Retrieval before and after `ragft finetune retriever` on the Debian FAQ bench, or the Python FAQ (issue 17).
 
 (a) evalset: trained on the train split of `ragft.evaluate.splits.split(seed=0)` (its questions with the chunks of
     their answers), scored on the held-out test split.
@@ -9,6 +9,7 @@ Each is scored dense and hybrid (the default convex fusion), nDCG@10 and recall@
 (`ragft.evaluate.stats.compare_detail`). Hyperparameters are fixed before looking at any test score (no sweep).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_retriever_finetune.py --source-dir DIR [--work DIR] [--json]
+    OMP_NUM_THREADS=1 python benchmarks/bench_retriever_finetune.py --bench python-faq --distractors 100 --source-dir DIR
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ import json
 import time
 from pathlib import Path
 
+from ragft.errors import IndexMismatchError
 from ragft.evaluate.benches import load_bench
 from ragft.evaluate.metrics import score_retrieval
 from ragft.evaluate.splits import split
 from ragft.evaluate.stats import compare_detail
 from ragft.evaluate.training_pairs import bench_pairs, document_pairs
 from ragft.finetune.retriever import RetrieverConfig, train_retriever
-from ragft.rag.embedders.tuned import folder_reference
+from ragft.rag.embedders.tuned import folder_reference, read_manifest
 from ragft.rag.engine import Index
 
 SPLIT_SEED = 0
@@ -35,8 +37,8 @@ MODES = ("dense", "hybrid")
 METRICS = (("ndcg@10", "ndcg_at_10"), ("recall@10", "recall_at_k"))
 # Chosen before any test score was seen: few pairs in (a) get more passes, (c) has pairs enough for one.
 RUNS = {
-    "evalset": {"config": RetrieverConfig(epochs=3, batch_size=16), "scored_on": "test"},
-    "documents": {"config": RetrieverConfig(epochs=1, batch_size=32), "scored_on": "all", "per_chunk": 3},
+    "evalset": {"config": RetrieverConfig(epochs=3, batch_size=16), "scored_on": ("test",)},
+    "documents": {"config": RetrieverConfig(epochs=1, batch_size=32), "scored_on": ("all", "test")},
 }
 
 
@@ -53,7 +55,10 @@ def per_question(index: Index, questions, mode: str) -> dict[str, list[float]]:
 
 def indexed(location: Path, embedder: str, corpus: Path) -> tuple[Index, float]:
     start = time.perf_counter()
-    index = Index.open(location, embedder=embedder)
+    try:
+        index = Index.open(location, embedder=embedder)
+    except IndexMismatchError:        # the work folder moved: rebuilt from the embedding cache it keeps
+        index = Index.open(location, embedder=embedder, rebuild=True)
     index.sync([corpus], root=corpus)
     return index, time.perf_counter() - start
 
@@ -72,14 +77,19 @@ def compare(base: Index, tuned: Index, questions) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source-dir", help="an extracted debian-faq tree (default: apt-get download)")
+    parser.add_argument("--bench", default="debian-faq", choices=("debian-faq", "python-faq"))
+    parser.add_argument("--distractors", type=int, default=None, help="distractor documents (default: the bench's)")
+    parser.add_argument("--source-dir", help="an extracted Debian package tree (default: apt-get download)")
     parser.add_argument("--work", default=str(Path.home() / ".cache" / "ragft" / "bench-retriever"),
                         help="where the tuned folders and the indexes go")
     parser.add_argument("--only", choices=tuple(RUNS), help="one run only")
+    parser.add_argument("--per-chunk", type=int, default=3, help="inverse-cloze sentences per chunk in (c)")
+    parser.add_argument("--reuse", action="store_true", help="score the retrievers already in --work, no training")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    work = Path(args.work)
-    bench = load_bench("debian-faq", source_dir=args.source_dir, cache_dir=work / "benches")
+    work = Path(args.work) / f"{args.bench}-{args.distractors}"
+    options = {} if args.distractors is None else {"distractors": args.distractors}
+    bench = load_bench(args.bench, source_dir=args.source_dir, cache_dir=work / "benches", **options)
     parts = split(bench.questions, seed=SPLIT_SEED)
     scored = {"test": parts.test, "all": bench.questions}
     base, base_s = indexed(work / "index-minilm", "minilm", bench.corpus_dir)
@@ -91,24 +101,26 @@ def main() -> None:
         if args.only and source != args.only:
             continue
         if source == "evalset":
-            pairs = bench_pairs("debian-faq", split="train", seed=SPLIT_SEED, source_dir=args.source_dir,
-                                cache_dir=work / "benches")
+            pairs = bench_pairs(args.bench, split="train", seed=SPLIT_SEED, source_dir=args.source_dir,
+                                cache_dir=work / "benches", distractors=args.distractors)
         else:
-            pairs = document_pairs(bench.corpus_dir, seed=0, per_chunk=run["per_chunk"])
+            pairs = document_pairs(bench.corpus_dir, seed=0, per_chunk=args.per_chunk)
         out = work / f"retriever-{source}"
         began, began_cpu = time.perf_counter(), time.process_time()
-        manifest = train_retriever(pairs, out, config=run["config"], overwrite=True)
+        manifest = (read_manifest(out) if args.reuse else
+                    train_retriever(pairs, out, config=run["config"], overwrite=True))
         wall, cpu = time.perf_counter() - began, time.process_time() - began_cpu
         tuned, tuned_s = indexed(work / f"index-{source}", str(out), bench.corpus_dir)
         try:
             summary["runs"][source] = {
                 "pairs": manifest.counts["pairs"], "queries": manifest.counts["queries"], "steps": manifest.steps,
-                "hyperparameters": run["config"].model_dump(), "training_wall_s": round(wall, 1),
-                "training_cpu_s": round(cpu, 1), "steps_wall_s": manifest.seconds, "steps_cpu_s": manifest.cpu_seconds,
+                "hyperparameters": run["config"].model_dump(), "per_chunk": args.per_chunk,
+                "training_wall_s": None if args.reuse else round(wall, 1),
+                "training_cpu_s": None if args.reuse else round(cpu, 1), "steps_wall_s": manifest.seconds, "steps_cpu_s": manifest.cpu_seconds,
                 "loss_first": manifest.losses[0], "loss_last": manifest.losses[-1],
-                "tuned_index_s": round(tuned_s, 1), "scored_on": run["scored_on"],
-                "n": len(scored[run["scored_on"]]), "embedder": tuned.embedder.name,
-                "results": compare(base, tuned, scored[run["scored_on"]]),
+                "tuned_index_s": round(tuned_s, 1), "embedder": tuned.embedder.name,
+                "results": {part: {"n": len(scored[part]), **compare(base, tuned, scored[part])}
+                            for part in run["scored_on"]},
                 "reindex": f"ragft index DOCS --index PATH --embedder {folder_reference(out)} --rebuild",
             }
         finally:
@@ -122,13 +134,14 @@ def main() -> None:
     for source, run in summary["runs"].items():
         print(f"\n({'a' if source == 'evalset' else 'c'}) pairs from {source}: {run['pairs']} pairs, {run['steps']} "
               f"steps, training {run['training_wall_s']} s wall / {run['training_cpu_s']} CPU-s (mining included), "
-              f"loss {run['loss_first']:.3f} -> {run['loss_last']:.3f}; scored on {run['scored_on']} ({run['n']} "
-              "questions)")
-        print("| retrieval | base | tuned | tuned - base [95% paired bootstrap] | winner |")
-        print("|---|---|---|---|---|")
-        for label, row in run["results"].items():
-            print(f"| {label} | {row['base']:.3f} | {row['tuned']:.3f} | {row['difference']:+.3f} "
-                  f"[{row['low']:+.3f}, {row['high']:+.3f}] | {row['winner']} |")
+              f"loss {run['loss_first']:.3f} -> {run['loss_last']:.3f}")
+        print("| questions | retrieval | base | tuned | tuned - base [95% paired bootstrap] | winner |")
+        print("|---|---|---|---|---|---|")
+        for part, rows in run["results"].items():
+            for label, row in rows.items():
+                if label != "n":
+                    print(f"| {part} ({rows['n']}) | {label} | {row['base']:.3f} | {row['tuned']:.3f} | "
+                          f"{row['difference']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}] | {row['winner']} |")
 
 
 if __name__ == "__main__":
