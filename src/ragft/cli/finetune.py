@@ -220,16 +220,20 @@ def train(
                               overwrite=overwrite, model=model, tokenizer=tokenizer,
                               base_sha256=_base_sha(base), progress=not as_json)
     except KeyboardInterrupt:
-        from ragft.finetune.train_local import checkpoint_root
-
-        typer.echo(f"interrupted: nothing written to {out}; checkpoints (every {checkpoint_every} steps) are in "
-                   f"{checkpoint_root(out)}: run the same command with --resume to continue", err=True)
-        raise SystemExit(130) from None
+        _interrupted(out, checkpoint_every)
     if as_json:
         print_json(manifest)
         return
     say(f"adapter written to {out}: {manifest.steps} steps in {manifest.seconds:.0f} s, loss "
                   f"{manifest.losses[0]:.3f} -> {manifest.losses[-1]:.3f}")
+
+
+def _interrupted(out: Path, checkpoint_every: int) -> None:
+    from ragft.finetune.train_local import checkpoint_root
+
+    typer.echo(f"interrupted: nothing written to {out}; checkpoints (every {checkpoint_every} steps) are in "
+               f"{checkpoint_root(out)}: run the same command with --resume to continue", err=True)
+    raise SystemExit(130) from None
 
 
 def _base_sha(base: str) -> str | None:
@@ -302,11 +306,7 @@ def retriever(
                                        overwrite=overwrite, on_progress=on_progress,
                                        max_seconds=None if max_minutes is None else max_minutes * 60)
         except KeyboardInterrupt:
-            from ragft.finetune.train_local import checkpoint_root
-
-            typer.echo(f"interrupted: nothing written to {out}; checkpoints (every {checkpoint_every} steps) are in "
-                       f"{checkpoint_root(out)}: run the same command with --resume to continue", err=True)
-            raise SystemExit(130) from None
+            _interrupted(out, checkpoint_every)
     if as_json:
         print_json(manifest)
         return

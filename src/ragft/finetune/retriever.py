@@ -18,7 +18,6 @@ continues from the latest with the same batches. The output is a `tuned` embedde
 .tuned`), staged then swapped into place, readable by the numpy and torch forward passes alike."""
 from __future__ import annotations
 
-import json
 import math
 import platform
 import shutil
@@ -33,11 +32,18 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ragft.errors import InputError, NotFoundError
+from ragft.errors import InputError
 from ragft.files import sha256_file, write_atomic
 from ragft.finetune.manifest import staged_dir
 from ragft.finetune.retriever_pairs import Pair, PairSet, data_sha256
-from ragft.finetune.train_local import batch_for_step, checkpoint_root, rng_state, seed_everything, set_rng_state
+from ragft.finetune.train_local import (
+    batch_for_step,
+    checkpoint_dir,
+    checkpoint_root,
+    latest_checkpoint,
+    restore_trainer,
+    seed_everything,
+)
 from ragft.rag.embedders.tuned import MANIFEST_FILE, WEIGHTS_FILE, EmbedderManifest
 
 MIN_PAIRS = 8
@@ -180,42 +186,23 @@ def pair_loss(embedder: Any, pairs: Sequence[Pair], scale: float = 20.0) -> floa
 # --- checkpoints ----------------------------------------------------------------------------------------
 
 def save_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, state: dict[str, Any]) -> None:
-    import torch
     from safetensors.torch import save_file
 
-    root = checkpoint_root(out)
-    with staged_dir(root / f"step-{state['step']:07d}", overwrite=True) as tmp:
+    with checkpoint_dir(out, optimizer, scheduler, state) as tmp:
         save_file({n: p.detach().cpu().contiguous() for n, p in model.named_weights().items()},
                   str(tmp / "weights.safetensors"))
-        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state()},
-                   tmp / "trainer.pt")
-        (tmp / "state.json").write_text(json.dumps(state))
-    for old in sorted(root.glob("step-*"))[:-2]:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, identity: dict[str, Any]) -> dict:
     import torch
     from safetensors.torch import load_file
 
-    root = checkpoint_root(out)
-    found = sorted(p for p in root.glob("step-*") if (p / "state.json").is_file())
-    if not found:
-        raise NotFoundError(f"{root}: no checkpoint to resume from; run without --resume")
-    latest = found[-1]
-    state = json.loads((latest / "state.json").read_text())
-    for key, value in identity.items():
-        if state.get(key) != value:
-            raise InputError(f"{latest}: checkpoint was made with another {key}; use the same inputs "
-                             f"or delete {root} and train without --resume")
+    latest, state = latest_checkpoint(out, identity)
     saved = load_file(str(latest / "weights.safetensors"))
     with torch.no_grad():
         for name, param in model.named_weights().items():
             param.copy_(saved[name].to(param.device))
-    trainer = torch.load(latest / "trainer.pt", weights_only=False)
-    optimizer.load_state_dict(trainer["optimizer"])
-    scheduler.load_state_dict(trainer["scheduler"])
-    set_rng_state(trainer["rng"])
+    restore_trainer(latest, optimizer, scheduler)
     return state
 
 

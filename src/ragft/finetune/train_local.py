@@ -14,6 +14,8 @@ import random
 import shutil
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -205,14 +207,23 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, state: dict[str, Any]) -> None:
-    import torch
     from peft import get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    root = checkpoint_root(out)
-    with staged_dir(root / f"step-{state['step']:07d}", overwrite=True) as tmp:
+    with checkpoint_dir(out, optimizer, scheduler, state) as tmp:
         save_file({k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()},
                   str(tmp / "adapter.safetensors"))
+
+
+@contextmanager
+def checkpoint_dir(out: Path, optimizer: Any, scheduler: Any, state: dict[str, Any]) -> Iterator[Path]:
+    """A staged `step-N` folder for the caller's weights, completed with the optimizer, scheduler and RNG
+    states and `state.json`; only the two newest checkpoints are kept."""
+    import torch
+
+    root = checkpoint_root(out)
+    with staged_dir(root / f"step-{state['step']:07d}", overwrite=True) as tmp:
+        yield tmp
         torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "rng": rng_state()}, tmp / "trainer.pt")
         (tmp / "state.json").write_text(json.dumps(state))
@@ -220,11 +231,8 @@ def save_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, state
         shutil.rmtree(old, ignore_errors=True)
 
 
-def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, identity: dict) -> dict:
-    import torch
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
+def latest_checkpoint(out: Path, identity: dict) -> tuple[Path, dict]:
+    """The newest checkpoint folder of `out` and its state, refused when it was made from other inputs."""
     root = checkpoint_root(out)
     found = sorted(p for p in root.glob("step-*") if (p / "state.json").is_file())
     if not found:
@@ -235,11 +243,25 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, ident
         if state.get(key) != value:
             raise InputError(f"{latest}: checkpoint was made with another {key}; use the same inputs "
                              f"or delete {root} and train without --resume")
-    set_peft_model_state_dict(model, load_file(str(latest / "adapter.safetensors")))
-    trainer = torch.load(latest / "trainer.pt", weights_only=False)
+    return latest, state
+
+
+def restore_trainer(folder: Path, optimizer: Any, scheduler: Any) -> None:
+    import torch
+
+    trainer = torch.load(folder / "trainer.pt", weights_only=False)
     optimizer.load_state_dict(trainer["optimizer"])
     scheduler.load_state_dict(trainer["scheduler"])
     set_rng_state(trainer["rng"])
+
+
+def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, identity: dict) -> dict:
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    latest, state = latest_checkpoint(out, identity)
+    set_peft_model_state_dict(model, load_file(str(latest / "adapter.safetensors")))
+    restore_trainer(latest, optimizer, scheduler)
     return state
 
 
