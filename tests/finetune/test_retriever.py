@@ -226,11 +226,13 @@ def test_the_command_trains_from_documents_and_the_folder_indexes_by_path(bench,
                                                                           monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(capsys, "finetune", "retriever", "--pairs-from", "documents",
-                             "--docs", str(bench.corpus_dir), "--out", "mine", "--max-steps", "1",
-                             "--batch-size", "4", "--query-tokens", "8", "--passage-tokens", "16", "--json")
+                             "--docs", str(bench.corpus_dir), "--out", "mine", "--max-steps", "3",
+                             "--max-minutes", "0.00001", "--no-hard-negatives", "--batch-size", "4",
+                             "--query-tokens", "8", "--passage-tokens", "16", "--json")
     assert code == 0, err
     manifest = json.loads(out)
-    assert manifest["pairs_source"] == "documents" and manifest["steps"] == 1
+    assert manifest["pairs_source"] == "documents" and manifest["counts"]["hard_negatives"] == 0
+    assert manifest["steps"] == 1 and manifest["stopped_early"] is True       # the time budget ran out
     assert manifest["counts"]["origin:inverse-cloze"] > 0
     code, _, err = run_cli(capsys, "index", str(few_docs), "--index", "idx", "--embedder", "./mine")
     assert code == 0, err
