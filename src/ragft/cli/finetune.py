@@ -285,8 +285,8 @@ def retriever(
 ) -> None:
     """Fine-tune the bundled MiniLM retriever on (query, passage) pairs; index with it by --embedder OUT."""
     from ragft.cli.progress import StageProgress
-    from ragft.finetune.retriever import RetrieverConfig, train_retriever
     from ragft.evaluate.training_pairs import collect_pairs
+    from ragft.finetune.retriever import RetrieverConfig, train_retriever
 
     config = RetrieverConfig(learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
                              query_tokens=query_tokens, passage_tokens=passage_tokens, hard_negatives=hard_negatives,
