@@ -111,7 +111,7 @@ def main() -> None:
         "bench": bench.name, "package": f"{bench.source.package} {bench.source.version}",
         "questions": len(bench.questions), "documents": bench.documents, "distractors": bench.distractors,
         "chunks": report.chunks_total, "embedder": args.embedder, "index_s": round(index_s, 1),
-        "search_s": round(search_s, 1), "chunking": index.meta["chunking"],
+        "search_s": round(search_s, 1), "chunking": index.catalog.chunking.to_json(),
         "split": {"seed": SPLIT_SEED, "train+validation": len(tuning), "test": len(parts.test)},
         "results": results, "tune": sweep,
     }
