@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Self
 
 from ragft.errors import InputError
 from ragft.rag.document import Document
@@ -35,10 +35,22 @@ def _split(cls, data: Mapping[str, Any], what: str) -> tuple[dict[str, Any], dic
     return ({k: v for k, v in data.items() if k in names}, {k: v for k, v in data.items() if k not in names})
 
 
+class _Entry:
+    """`from_json` for a dataclass whose fields are its JSON keys; the keys it does not declare go to `extra`."""
+
+    _what = "an entry"            # named in the error for a value that is not a JSON object
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        known, extra = _split(cls, data, cls._what)
+        return cls(**known, extra=extra)
+
+
 @dataclass(frozen=True)
-class Chunking:
+class Chunking(_Entry):
     """How documents are cut into chunks (tokens per chunk, tokens shared by neighbours)."""
 
+    _what = "chunking"
     max_tokens: int = 200
     overlap: int = 32
     extra: Mapping[str, Any] = field(default_factory=dict)   # a newer chunking key: compares unequal, as it should
@@ -46,16 +58,12 @@ class Chunking:
     def to_json(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens, "overlap": self.overlap, **self.extra}
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Chunking:
-        known, extra = _split(cls, data, "chunking")
-        return cls(**known, extra=extra)
-
 
 @dataclass
-class SourceEntry:
+class SourceEntry(_Entry):
     """A source file the index mirrors: its path, content hash, the chunking it was indexed with, its documents."""
 
+    _what = "a source"
     path: str | None = None
     hash: str = ""
     chunking: Chunking | None = None
@@ -69,18 +77,19 @@ class SourceEntry:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SourceEntry:
-        known, extra = _split(cls, data, "a source")
-        if known.get("chunking") is not None:
-            known["chunking"] = Chunking.from_json(known["chunking"])
-        known["doc_ids"] = list(known.get("doc_ids") or ())
-        return cls(**known, extra=extra)
+        entry = super().from_json(data)
+        if entry.chunking is not None:
+            entry.chunking = Chunking.from_json(entry.chunking)
+        entry.doc_ids = list(entry.doc_ids or ())
+        return entry
 
 
 @dataclass
-class DocumentEntry:
+class DocumentEntry(_Entry):
     """A document in the index: its title, source, content hash, chunk count and the source file it came
     from (`source_key`; None for documents added without a file)."""
 
+    _what = "a document"
     title: str = ""
     source: str = ""
     hash: str = ""
@@ -92,18 +101,14 @@ class DocumentEntry:
         return {"title": self.title, "source": self.source, "hash": self.hash, "chunks": self.chunks,
                 "source_key": self.source_key, **self.extra}
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> DocumentEntry:
-        known, extra = _split(cls, data, "a document")
-        return cls(**known, extra=extra)
-
 
 @dataclass(frozen=True)
-class SearchSettings:
+class SearchSettings(_Entry):
     """Search settings saved with an index (`Index.save_search_settings`): the fields of SearchConfig, the `k`
     Index.search uses when its caller gives none (None: DEFAULT_K), and `tuned`, free-form provenance
     (e.g. {"by": "ragft eval tune", "eval_set": ..., "test_ndcg": ...}; None when set by hand)."""
 
+    _what = "search"
     fusion: str = SearchConfig.fusion
     alpha: float = SearchConfig.alpha
     rrf_k: float = SearchConfig.rrf_k
@@ -133,11 +138,6 @@ class SearchSettings:
     def to_json(self) -> dict[str, Any]:
         return {"fusion": self.fusion, "alpha": self.alpha, "rrf_k": self.rrf_k, "weights": dict(self.weights),
                 "candidates": self.candidates, "k": self.k, "tuned": self.tuned, **self.extra}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SearchSettings:
-        known, extra = _split(cls, data, "search")
-        return cls(**known, extra=extra)
 
 
 @dataclass
