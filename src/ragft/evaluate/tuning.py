@@ -167,6 +167,7 @@ class TuneResult:
     seconds: float
     embedding_cache: dict[str, Any] = field(default_factory=dict)
     indexes: list[dict[str, Any]] = field(default_factory=list)
+    embedders: dict[str, Any] = field(default_factory=dict, repr=False)    # name -> the embedder tried
 
     @property
     def needs_rebuild(self) -> bool:
@@ -207,12 +208,11 @@ def tune(index, items: Sequence[EvalItem], docs: Sequence[str | Path] = (), *, g
     test_ids = {item.id for item in parts.test}
     if test_ids & {item.id for item in tuning}:
         raise AssertionError("split leaked test questions into the tuning set")
-    base_k = k or DEFAULT_K
+    base_k = k or saved_k(index) or DEFAULT_K
     ks = tuple(sorted(set(grid.ks) | {base_k}))
     configs = grid.search_configs(index.config)
-    chunking = index.meta["chunking"]
-    current = Variant(index.meta["embedder"], chunking["max_tokens"], chunking["overlap"],
-                      getattr(index.embedder, "inner", index.embedder))
+    name, tokens, overlap, _ = index_facts(index)
+    current = Variant(name, tokens, overlap, getattr(index.embedder, "inner", index.embedder))
     variants = variants_of(grid, current)
     if len(variants) > 1 and not docs:
         raise InputError("trying other chunkings or embedders needs the corpus folders (docs) to index")
@@ -270,7 +270,7 @@ def tune(index, items: Sequence[EvalItem], docs: Sequence[str | Path] = (), *, g
              "sibling_misses": sum(b["embedding_cache"]["misses"] for b in built),
              "query_hits": hits_after[0] - hits_before[0], "query_misses": hits_after[1] - hits_before[1]}
     return TuneResult(baseline, best, best_current, split_info, test, sweep, planned, evaluated, complete,
-                      time.monotonic() - started, cache, built)
+                      time.monotonic() - started, cache, built, {v.name: v.embedder for v in variants})
 
 
 @dataclass(frozen=True)
@@ -379,7 +379,35 @@ def _test_figures(index, best_index, test: Sequence[EvalItem], baseline: Setting
 
 def save_settings(index, config: SearchConfig, k: int | None, tuned: dict[str, Any] | None = None) -> None:
     """Persist the search settings in the index, so search, ask and eval open it with them."""
-    index.save_search_settings(config, k=k, tuned=tuned)
+    save = getattr(index, "save_search_settings", None)
+    if save is not None:
+        save(config, k=k, tuned=tuned)
+        return
+    # Until Index.save_search_settings lands (branch i14-catalog): the same "search" entry of meta.json.
+    index.meta["search"] = {**config_dict(config), "k": k, "tuned": tuned}
+    index.config = config
+    index._commit_meta()
+    index._bm25_dirty = True              # its stamp follows the generation: re-stamped, not rebuilt at next open
+    index._save_bm25_if_dirty()
+
+
+def saved_k(index) -> int | None:
+    """The k saved with the index (None: none saved)."""
+    if hasattr(index, "default_k"):
+        search = getattr(getattr(index, "catalog", None), "search", None)
+        return getattr(search, "k", None)
+    return (index.meta.get("search") or {}).get("k")
+
+
+def index_facts(index) -> tuple[str, int, int, dict[str, str]]:
+    """(embedder registry name, chunk_tokens, overlap, {source key: path}) of an open index."""
+    catalog = getattr(index, "catalog", None)
+    if catalog is not None:
+        return (catalog.embedder, catalog.chunking.max_tokens, catalog.chunking.overlap,
+                {key: source.path for key, source in catalog.sources.items() if source.path})
+    meta = index.meta
+    return (meta["embedder"], meta["chunking"]["max_tokens"], meta["chunking"]["overlap"],
+            {key: source["path"] for key, source in meta["sources"].items() if source.get("path")})
 
 
 def apply_tuning(index, result: TuneResult, docs: Sequence[str | Path] = (), root: str | Path | None = None,
@@ -395,8 +423,8 @@ def apply_tuning(index, result: TuneResult, docs: Sequence[str | Path] = (), roo
             raise InputError("rebuilding the index needs its corpus folders (docs)")
         path = index.path
         index.close()
-        index = Index.open(path, embedder=setting.embedder, rebuild=True, chunk_tokens=setting.chunk_tokens,
-                           overlap=setting.overlap)
+        index = Index.open(path, embedder=result.embedders.get(setting.embedder, setting.embedder), rebuild=True,
+                           chunk_tokens=setting.chunk_tokens, overlap=setting.overlap)
         index.sync(list(docs), root=root, progress=False, on_progress=on_progress)
     tuned = {"tuned_at": time.time(), "split_seed": result.split["seed"], "test": result.test,
              "train_ndcg@10": round(setting.ndcg, 4), "complete": result.complete}
@@ -406,9 +434,116 @@ def apply_tuning(index, result: TuneResult, docs: Sequence[str | Path] = (), roo
 
 def index_root(index) -> Path | None:
     """The folder the index's document ids are relative to, read from its recorded sources (None if unknown)."""
-    for doc_id, source in index.meta.get("sources", {}).items():
-        path = Path(source["path"])
+    for doc_id, where in index_facts(index)[3].items():
+        path = Path(where)
         parts = Path(doc_id).parts
         if len(path.parts) > len(parts) and path.parts[-len(parts):] == parts:
             return Path(*path.parts[:-len(parts)])
     return None
+
+
+# ---- the whole job, as `ragft eval tune` runs it ---------------------------------------------------------
+
+@dataclass
+class TuneOutcome:
+    """`tune_index`'s answer: the sweep's result, what was saved (None: nothing, a dry run), whether the index
+    was rebuilt, and the chunking/embedder change a rebuild would bring when one was chosen but not applied."""
+
+    result: TuneResult
+    index: str
+    origin: str
+    saved: dict[str, Any] | None
+    rebuilt: bool
+    rebuild_needed: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "questions": self.origin, "saved": self.saved, "rebuilt": self.rebuilt,
+                "rebuild_needed": self.rebuild_needed, **self.result.to_dict()}
+
+
+def load_tuning_questions(evalset: str | Path | None = None, docs: Sequence[str | Path] = (),
+                          bench: str | None = None, bench_source: str | Path | None = None,
+                          bench_cache: str | Path | None = None, distractors: int | None = None):
+    """(items, corpus folders, origin) of an eval set with its --docs folders, or of a built-in bench."""
+    from ragft.errors import NotFoundError
+    from ragft.evaluate.evalset import load_evalset
+
+    if (evalset is None) == (bench is None):
+        raise InputError("give either an eval set (--evalset FILE --docs DIR) or a built-in bench (--bench NAME)")
+    if bench is not None:
+        from ragft.evaluate.benches import DEFAULT_DISTRACTORS, load_bench
+
+        loaded = load_bench(bench, cache_dir=bench_cache, source_dir=bench_source,
+                            distractors=DEFAULT_DISTRACTORS if distractors is None else distractors)
+        return loaded.questions, [loaded.corpus_dir], bench
+    for folder in docs:
+        if not Path(folder).exists():
+            raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
+    return load_evalset(evalset), [Path(d) for d in docs], str(evalset)
+
+
+def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence[str | Path], origin: str, *,
+               grid: TuneGrid = TuneGrid(), seed: int = 0, k: int | None = None, time_budget: float | None = None,
+               dry_run: bool = False, rebuild: bool = False, on_progress: TuneProgress | None = None,
+               embedder: Any = None) -> TuneOutcome:
+    """Open the index at `index_path`, check the questions' gold ids point into it, `tune`, and (unless
+    `dry_run`) save the choice: `best_current` as is, or `best` after a rebuild when `rebuild` is set."""
+    from ragft.evaluate.questions import Questions, check_relevant_ids
+    from ragft.rag.engine import Index
+
+    index = Index.open(index_path, embedder=embedder, create=False)
+    try:
+        check_relevant_ids(Questions(list(items), list(docs), origin, "", "", {}), index)
+        root = index_root(index) or (docs[0] if len(docs) == 1 else None)
+        result = tune(index, items, docs, grid=grid, seed=seed, k=k, root=root, time_budget=time_budget,
+                      on_progress=on_progress)
+        saved, rebuilt = None, False
+        if not dry_run:
+            rebuilt = rebuild and result.needs_rebuild
+            index = apply_tuning(index, result, docs, root, rebuild=rebuild, on_progress=on_progress)
+            chosen = result.best if rebuilt else result.best_current
+            saved = {"search": config_dict(chosen.config), "k": chosen.k}
+        change = None
+        if result.needs_rebuild and not rebuilt:
+            change = {"embedder": result.best.embedder, "chunk_tokens": result.best.chunk_tokens,
+                      "overlap": result.best.overlap, "from": {"embedder": result.baseline.embedder,
+                                                                "chunk_tokens": result.baseline.chunk_tokens,
+                                                                "overlap": result.baseline.overlap}}
+        return TuneOutcome(result, str(index_path), origin, saved, rebuilt, change)
+    finally:
+        index.close()
+
+
+def grid_from_text(alphas: str | None = None, rrf_ks: str | None = None, bm25_weights: str | None = None,
+                   candidates: str | None = None, ks: str | None = None, chunkings: str | None = None,
+                   embedders: str | None = None) -> TuneGrid:
+    """A TuneGrid from comma-separated flag values ("0.5,0.7"; chunkings "200:32,400:64"); None keeps the default."""
+    def numbers(flag: str, text: str | None, kind, default):
+        if text is None:
+            return default
+        try:
+            values = tuple(kind(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise InputError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
+        if not values:
+            raise InputError(f"{flag}: give at least one value")
+        return values
+
+    pairs: tuple[tuple[int, int], ...] = ()
+    if chunkings:
+        try:
+            pairs = tuple((int(a), int(b)) for a, b in (part.split(":") for part in chunkings.split(",") if part))
+        except ValueError:
+            raise InputError(f"--chunkings: expected TOKENS:OVERLAP pairs such as 200:32,400:64, got {chunkings!r}") \
+                from None
+    grid = TuneGrid(alphas=numbers("--alphas", alphas, float, ALPHAS),
+                    rrf_ks=numbers("--rrf-ks", rrf_ks, float, RRF_KS),
+                    bm25_weights=numbers("--bm25-weights", bm25_weights, float, BM25_WEIGHTS),
+                    candidates=numbers("--candidates", candidates, int, CANDIDATES),
+                    ks=numbers("--ks", ks, int, KS), chunkings=pairs,
+                    embedders=tuple(e.strip() for e in (embedders or "").split(",") if e.strip()))
+    for value in grid.candidates + grid.ks:
+        if value < 1:
+            raise InputError(f"--candidates/--ks: values must be >= 1, got {value}")
+    grid.search_configs()                   # SearchConfig's own checks (alpha in [0, 1], rrf_k >= 0)
+    return grid
