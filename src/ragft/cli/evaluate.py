@@ -446,8 +446,9 @@ def _print_tune(outcome, again: str) -> None:
                       f": {figure['winner']})", soft_wrap=True, markup=False, highlight=False)
     cache = result.embedding_cache
     if result.indexes:
-        console.print(f"  sibling indexes in {Path(result.indexes[0]['path']).parent}: embedding cache "
-                      f"{cache['sibling_hits']} hits, {cache['sibling_misses']} misses", soft_wrap=True,
+        synced = (f"embedding cache {cache['sibling_hits']} hits, {cache['sibling_misses']} misses"
+                  if cache["sibling_hits"] or cache["sibling_misses"] else "up to date, nothing embedded")
+        console.print(f"  sibling indexes in {Path(result.indexes[0]['path']).parent}: {synced}", soft_wrap=True,
                       markup=False, highlight=False)
     if outcome.saved:
         what = "rebuilt the index and saved" if outcome.rebuilt else "saved"
