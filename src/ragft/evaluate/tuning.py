@@ -494,7 +494,9 @@ def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence
     index = Index.open(index_path, embedder=embedder, create=False)
     try:
         check_relevant_ids(Questions(list(items), list(docs), origin, "", "", {}), index)
-        root = index_root(index) or (docs[0] if len(docs) == 1 else None)
+        root = index_root(index)
+        if root is None or not all(_inside(Path(folder), root) for folder in docs):
+            root = Path(docs[0]) if len(docs) == 1 else None     # sync's own default for several folders
         result = tune(index, items, docs, grid=grid, seed=seed, k=k, root=root, time_budget=time_budget,
                       on_progress=on_progress)
         saved, rebuilt = None, False
@@ -547,3 +549,8 @@ def grid_from_text(alphas: str | None = None, rrf_ks: str | None = None, bm25_we
             raise InputError(f"--candidates/--ks: values must be >= 1, got {value}")
     grid.search_configs()                   # SearchConfig's own checks (alpha in [0, 1], rrf_k >= 0)
     return grid
+
+
+def _inside(path: Path, root: Path) -> bool:
+    path, root = path.resolve(), root.resolve()
+    return path == root or root in path.parents
