@@ -214,9 +214,13 @@ def test_cli_one_line_errors(bench_index, capsys, tmp_path):
     code, _, err = run_cli(capsys, "eval", "tune", "--bench", "no-such-bench", "--index", str(path))
     assert code != 0 and "unknown bench 'no-such-bench'" in err and "Traceback" not in err
     few = tmp_path / "few.jsonl"
-    save_evalset([EvalItem(id="a", question="what?", reference_answer="x", relevant_ids=bench.questions[0].relevant_ids)], few)
+    gold = bench.questions[0].relevant_ids
+    save_evalset([EvalItem(id="a", question="what?", reference_answer="x", relevant_ids=gold)], few)
     code, _, err = run_cli(capsys, "eval", "tune", "--evalset", str(few), "--docs", str(tmp_path),
                            "--index", str(path))
     assert code != 0 and "only 1 questions with relevant_ids" in err
     code, _, err = run_cli(capsys, "eval", "tune", "--bench", "python-faq", "--index", str(path), "--alphas", "x")
     assert code != 0 and "--alphas" in err
+    code, _, err = run_cli(capsys, "eval", "tune", "--evalset", str(few), "--docs", str(tmp_path),
+                           "--index", str(tmp_path / "none"))
+    assert code != 0 and f"index the corpus first with `ragft index {tmp_path} --root {tmp_path}" in err

@@ -488,10 +488,19 @@ def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence
                embedder: Any = None) -> TuneOutcome:
     """Open the index at `index_path`, check the questions' gold ids point into it, `tune`, and (unless
     `dry_run`) save the choice: `best_current` as is, or `best` after a rebuild when `rebuild` is set."""
+    from ragft.errors import NoIndexError, NotFoundError
     from ragft.evaluate.questions import Questions, check_relevant_ids
     from ragft.rag.engine import Index
 
-    index = Index.open(index_path, embedder=embedder, create=False)
+    try:
+        index = Index.open(index_path, embedder=embedder, create=False)
+    except NoIndexError:
+        import shlex
+
+        root = f" --root {shlex.quote(str(docs[0]))}" if len(docs) == 1 else ""
+        folders = " ".join(shlex.quote(str(folder)) for folder in docs) or "DOCS"
+        raise NotFoundError(f"no index at {index_path}: index the corpus first with `ragft index {folders}{root} "
+                            f"--index {shlex.quote(str(index_path))}`, then tune it") from None
     try:
         check_relevant_ids(Questions(list(items), list(docs), origin, "", "", {}), index)
         root = index_root(index)
