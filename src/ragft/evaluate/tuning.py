@@ -40,7 +40,7 @@ DEFAULT_K = 5                   # the k of `ragft ask` and `ragft eval run` when
 K_TOLERANCE = 0.02
 MIN_QUESTIONS = 10              # below this the test split has one or two questions: no figure worth reporting
 NDCG_DEPTH = 10
-TUNING, INDEXING = "tuning", "indexing"
+TUNING = "tuning"                 # progress stage of the sweep; sibling syncs report ragft.rag.progress stages
 
 TuneProgress = Callable[[str, int, int], None]      # (stage, done, total), as ragft.rag.progress
 
@@ -206,8 +206,9 @@ def tune(index, items: Sequence[EvalItem], docs: Sequence[str | Path] = (), *, g
     parts = tuning_split(items, seed)
     tuning = parts.train + parts.validation
     test_ids = {item.id for item in parts.test}
-    if test_ids & {item.id for item in tuning}:
-        raise AssertionError("split leaked test questions into the tuning set")
+    if test_ids & {item.id for item in tuning} or len(test_ids) != len(parts.test):
+        raise InputError("question ids must be unique: the same id in the tuning and the test questions would "
+                         "leak test questions into tuning")
     base_k = k or saved_k(index) or DEFAULT_K
     ks = tuple(sorted(set(grid.ks) | {base_k}))
     configs = grid.search_configs(index.config)
