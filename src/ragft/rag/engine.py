@@ -34,7 +34,6 @@ EMBEDDING_CACHE_FILE = "embeddings.sqlite"
 # Wiped by rebuild; the embedding cache is kept: keyed by embedder name + text, it stays valid.
 _OWNED = ("lance", "meta.json", BM25_FILE, ANSWER_CACHE_FILE)
 _EMBED_BATCH = 256
-_SAVED = ("fusion", "alpha", "rrf_k", "weights", "candidates")      # SearchConfig fields of meta["search"]
 
 
 @dataclass
@@ -130,7 +129,8 @@ class Index:
         answers = AnswerCache(path / ANSWER_CACHE_FILE, threshold=cache_threshold)
         answers.invalidate(meta["generation"])
         saved = meta.get("search") or {}        # written by ragft.evaluate.tuning.save_settings
-        config = search_config or (SearchConfig(**{key: saved[key] for key in _SAVED if key in saved}) if saved
+        fields = ("fusion", "alpha", "rrf_k", "weights", "candidates")
+        config = search_config or (SearchConfig(**{key: saved[key] for key in fields if key in saved}) if saved
                                    else SearchConfig())
         index = cls(path, store, embedder, meta, bm25, config, answers)
         index._owned_embedder = embedder if embedding_cache else None
