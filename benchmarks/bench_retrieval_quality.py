@@ -81,9 +81,9 @@ def tune(index: Index, questions) -> list[dict]:
     return rows
 
 
-def bench_index_dir(embedder: str, distractors: int) -> Path:
+def bench_index_dir(embedder: str, distractors: int, bench: str = "python-faq") -> Path:
     """A persistent index for the bench corpus, so reruns and bench_freshness.py only embed new text."""
-    return Path.home() / ".cache" / "ragft" / "bench-index" / f"python-faq-{distractors}-{embedder}"
+    return Path.home() / ".cache" / "ragft" / "bench-index" / f"{bench}-{distractors}-{embedder}"
 
 
 def main() -> None:

@@ -55,3 +55,33 @@ class SyncProgress:
     def __exit__(self, *exc) -> None:
         self._stop_bar()
         self._stop_spinner()
+
+
+class TuneProgress(SyncProgress):
+    """SyncProgress plus a bar over the settings `ragft eval tune` scores (stage "tuning"); sibling indexes'
+    syncs draw as SyncProgress does."""
+
+    def __init__(self, enabled: bool = True):
+        super().__init__(enabled)
+        self._tune_bar = self._tune_task = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != "tuning":
+            return super().__call__(stage, done, total)
+        if not self.enabled:
+            return
+        if self._tune_bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._tune_bar = Progress(TextColumn("scoring settings"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._tune_bar.start()
+            self._tune_task = self._tune_bar.add_task("tuning", total=total)
+        self._tune_bar.update(self._tune_task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self._tune_bar is not None:
+            self._tune_bar.stop()
+            self._tune_bar = None
+        super().__exit__(*exc)
