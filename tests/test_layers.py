@@ -27,6 +27,11 @@ KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
 KNOWN_PACKAGE_CYCLES = {frozenset({"evaluate", "finetune"})}
 
 
+# The library reports progress through callbacks; only the faces draw (rich).
+FACES = {"cli", "server", "report"}
+KNOWN_DRAWING = {"ragft.finetune.train_local"}      # its LoRA step bar
+
+
 def modules() -> dict[str, tuple[Path, bool]]:
     """Dotted module name -> (file, is a package)."""
     found = {}
@@ -120,6 +125,24 @@ def test_no_two_packages_import_each_other():
     found = cycles(packages)
     assert sorted(map(sorted, found - KNOWN_PACKAGE_CYCLES)) == [], "new import cycles between packages"
     assert sorted(map(sorted, KNOWN_PACKAGE_CYCLES - found)) == [], "fixed: remove these from KNOWN_PACKAGE_CYCLES"
+
+
+def test_only_the_faces_import_rich():
+    drawing = {name for name, (path, _) in modules().items() if unit(name) not in FACES
+               and any(top == "rich" for top in third_party(path))}
+    assert sorted(drawing - KNOWN_DRAWING) == [], "the library draws: report through a callback (ragft.rag.progress)"
+    assert sorted(KNOWN_DRAWING - drawing) == [], "fixed: remove these from KNOWN_DRAWING"
+
+
+def third_party(path: Path) -> set[str]:
+    """The top-level names of every absolute import in `path` (`from rich.progress import Progress` -> rich)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
 
 
 def test_the_checker_sees_imports_inside_functions_and_relative_ones(tmp_path):

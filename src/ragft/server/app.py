@@ -264,7 +264,8 @@ def _run_routes(app: FastAPI) -> None:
 
     @app.get("/runs", response_class=HTMLResponse)
     async def runs(request: Request):
-        return page(request, "runs.html", runs=list_runs(runs_dir), runs_dir=str(runs_dir))
+        newest_first = [run for run in reversed(list_runs(runs_dir)) if run.finished or run.problem]
+        return page(request, "runs.html", runs=newest_first, runs_dir=str(runs_dir))
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     async def report(run_id: str):
