@@ -9,22 +9,19 @@ import ragft
 
 SRC = Path(ragft.__file__).parent
 
-# docs/architecture.md: faces -> evaluate -> rag / finetune -> llm, costs, advise -> the ground floor.
+# docs/architecture.md: faces -> evaluate -> rag / finetune / qa -> llm, costs, advise -> the ground floor.
 LAYERS = {
     "cli": 4, "server": 4, "report": 4,
     "evaluate": 3,
-    "rag": 2, "finetune": 2,
+    "rag": 2, "finetune": 2, "qa": 2,
     "llm": 1, "costs": 1, "advise": 1,
     "ragft": 1,     # the package root: __version__, the eager `advise` re-export, lazy names for the rest
     "errors": 0, "registry": 0, "adapters": 0, "text": 0, "files": 0, "jsonl": 0, "lazy": 0, "secrets": 0, "testing": 0,
 }
 
-# issue 14 part 2 removes these
-KNOWN_UPWARD = {
-    ("ragft.finetune.recipes", "ragft.evaluate.evalset"),       # make_evalset
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
-KNOWN_PACKAGE_CYCLES = {frozenset({"evaluate", "finetune"})}
+KNOWN_PACKAGE_CYCLES: set[frozenset[str]] = set()
 
 
 # The library reports progress through callbacks; only the faces draw (rich).
