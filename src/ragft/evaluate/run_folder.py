@@ -22,7 +22,7 @@ MANIFEST, CONFIG, TABLE = "manifest.json", "config.json", "table.json"
 QUESTIONS, QUESTIONS_CSV, COST, VERDICT = "questions.jsonl", "questions.csv", "cost.json", "verdict.json"
 DEFAULT_ROOT = Path("runs")
 UNFINISHED = ("running", "interrupted")
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")     # new_run_dir names: python-faq+debian-faq
 
 M = TypeVar("M", bound=BaseModel)
 
