@@ -57,7 +57,7 @@ def study(tmp_path, monkeypatch):
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import config_from_mapping
     from ragft.evaluate.records import RunManifest
-    from ragft.evaluate.runs import MANIFEST
+    from ragft.evaluate.run_folder import MANIFEST
 
     trained, evaluated = [], []
     monkeypatch.setattr("ragft.evaluate.benches.load_bench",
@@ -71,7 +71,7 @@ def study(tmp_path, monkeypatch):
         trained.append(Path(out))
         return _fake_adapter(examples, out, **kw)
 
-    def run_eval(config=None, *, out=None, resume=None, progress=False):
+    def run_eval(config=None, *, out=None, resume=None, progress=False, on_progress=None):
         evaluated.append((Path(out), resume is not None))
         if resume is None:
             parsed = config_from_mapping(config)

@@ -153,9 +153,11 @@ def run(
     junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the threshold checks as JUnit XML."),
 ) -> None:
     """Answer the same questions with each system; print the seed's table measured, write the run folder."""
+    from ragft.cli.progress import EvalProgress
     from ragft.evaluate.gate import parse_thresholds
+    from ragft.evaluate.run_folder import DEFAULT_ROOT
     from ragft.evaluate.runner import evaluate
-    from ragft.evaluate.runs import DEFAULT_ROOT, new_run_dir
+    from ragft.evaluate.runs import new_run_dir
 
     thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
 
@@ -165,7 +167,9 @@ def run(
     else:
         resume_hint = resume
     try:
-        result = evaluate(resume=resume, progress=not json_out) if resume else evaluate(config, out=out, progress=not json_out)
+        with EvalProgress(enabled=not json_out) as on_progress:
+            result = (evaluate(resume=resume, on_progress=on_progress) if resume
+                      else evaluate(config, out=out, on_progress=on_progress))
     except KeyboardInterrupt:
         err_console.print(f"interrupted: answers so far are kept; continue with `ragft eval run --resume {resume_hint}`")
         raise typer.Exit(130)
@@ -206,18 +210,17 @@ def _print_run(result, json_out: bool, all_rows: bool = False) -> None:
         return print_json({"run": str(result.path), "status": result.manifest.status, "table": result.table,
                            "verdict": result.verdict, "cost": _cost_summary(result.cost)})
     _print_table(result.table, all_rows)
-    if result.verdict:
+    if result.verdict is not None:
         from ragft.cli.advise import show_decision
-        from ragft.evaluate.decision import verdict_from_json
 
-        show_decision(verdict_from_json(result.verdict))
+        show_decision(result.verdict)
     console.print(f"run folder: {result.path}  (questions.jsonl, questions.csv, table.json, cost.json, verdict.json)")
 
 
-def _cost_summary(cost: Optional[dict]) -> Optional[dict]:
-    if not cost or "systems" not in cost:
-        return cost
-    return {s["name"]: {"per_1k_queries_usd": s["per_1k_queries_usd"], "model": s["model"]} for s in cost["systems"]}
+def _cost_summary(cost) -> Optional[dict]:
+    if cost is None:
+        return None
+    return {s.name: {"per_1k_queries_usd": s.per_1k_queries_usd, "model": s.model} for s in cost.systems}
 
 
 def _print_table(table, all_rows: bool = False) -> None:
@@ -290,7 +293,8 @@ def compare(
     """Per metric and system: A, B, B - A and which is better (paired on shared questions when possible)."""
     from rich.table import Table
 
-    from ragft.evaluate.runs import compare_runs, load_run
+    from ragft.evaluate.run_folder import load_run
+    from ragft.evaluate.runs import compare_runs
 
     base, new = load_run(run_a), load_run(run_b)
     result = compare_runs(base, new)
@@ -318,7 +322,7 @@ def gate(
 ) -> None:
     """Check a finished run against thresholds; exit 1 naming each one that failed."""
     from ragft.evaluate.gate import parse_thresholds
-    from ragft.evaluate.runs import load_run
+    from ragft.evaluate.run_folder import load_run
 
     thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
     if not thresholds:
@@ -337,13 +341,10 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="Print the run's table and verdict as JSON."),
 ) -> None:
     """Print a finished run's table and verdict again."""
-    from ragft.errors import InputError
-    from ragft.evaluate.runs import load_run
+    from ragft.evaluate.run_folder import load_run
 
     result = load_run(run_dir)
-    if result.table is None:
-        raise InputError(f"{run_dir}: no table yet (status {result.manifest.status}); "
-                         f"finish it with `ragft eval run --resume {run_dir}`")
+    result.finished_table()
     _print_run(result, json_out, all_rows)
 
 
@@ -353,11 +354,11 @@ def list_runs(
     json_out: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """Run folders with their status, bench, systems and question count."""
-    from ragft.evaluate.runs import list_runs as find_runs
+    from ragft.evaluate.run_folder import list_runs as find_runs
 
-    rows = [{"run": str(path), "status": m.status, "bench": m.bench, "created_at": m.created_at,
-             "systems": [s.name for s in m.systems], "questions": m.measurements.get("questions")}
-            for path, m in find_runs(root)]
+    rows = [{"run": str(run.path), "status": run.status, "bench": run.bench, "created_at": run.created_at,
+             "systems": list(run.systems), "questions": run.questions}
+            for run in find_runs(root) if not run.problem]
     if json_out:
         return print_json(rows)
     from rich.table import Table
