@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +26,10 @@ BERT = Path(__file__).resolve().parent.parent / "src" / "ragft" / "rag" / "embed
 
 
 def load_bert_module():
+    # bert.py imports ragft.cores (no dependencies of its own): registered by path so ragft need not be installed.
+    cores = importlib.util.spec_from_file_location("ragft.cores", BERT.parents[2] / "cores.py")
+    sys.modules.setdefault("ragft.cores", importlib.util.module_from_spec(cores))
+    cores.loader.exec_module(sys.modules["ragft.cores"])
     spec = importlib.util.spec_from_file_location("ragft_bert", BERT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
