@@ -212,7 +212,26 @@ def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[st
         say(f"run: not resuming {other} ({why}); running into {run_dir}")
     if resume:
         say(f"run: resuming {run_dir} (same config and adapters)")
+    else:
+        _seed_embedding_cache(out / "raft-index", run_dir / "index")
     return run_eval(None if resume else config, out=run_dir, resume=run_dir if resume else None, progress=progress)
+
+
+def _seed_embedding_cache(source: Path, index: Path) -> None:
+    """The run's index starts with the RAFT index's embedding cache: the same corpus, so its chunks are embedded
+    once per study, not twice (the cache is keyed by embedder name + text, so a vector is never reused across
+    embedders)."""
+    from ragft.files import atomic_path
+    from ragft.rag.engine import EMBEDDING_CACHE_FILE
+
+    cache, target = source / EMBEDDING_CACHE_FILE, index / EMBEDDING_CACHE_FILE
+    if cache.is_file() and not target.exists():
+        import sqlite3
+        from contextlib import closing
+
+        with atomic_path(target) as staging, closing(sqlite3.connect(cache)) as reading, \
+                closing(sqlite3.connect(staging)) as writing:
+            reading.backup(writing)
 
 
 # Where the bench files came from, not what they are (their sha256 is checked when a run resumes).
