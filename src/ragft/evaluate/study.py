@@ -121,14 +121,25 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
         for other, why in passed:
             say(f"adapter for {system}: not reusing {other} ({why}); training into {path}")
         model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
-        manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model, tokenizer=tokenizer,
-                              progress=progress, overwrite=True)
+        with _free_core_threads():
+            manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model,
+                                  tokenizer=tokenizer, progress=progress, overwrite=True)
         del model
         seconds[f"train_{system}"] = time.perf_counter() - started
         say(f"adapter for {system}: {len(examples)} examples, {manifest.steps} steps, "
             f"loss {manifest.losses[0]:.2f} -> {manifest.losses[-1]:.2f} in {manifest.seconds:.0f} s")
         adapters[system] = path
     return adapters
+
+
+def _free_core_threads():
+    """torch threads = the cores other tasks leave free, for one training: on a shared machine two threads spent
+    2.6x the wall time of one per LoRA step (docs/benchmarks.md, "Study"); on idle cores both are used."""
+    import torch
+
+    from ragft.cores import free_cores, torch_threads
+
+    return torch_threads(torch, free_cores())
 
 
 @dataclass(frozen=True)
