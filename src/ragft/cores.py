@@ -58,11 +58,11 @@ def _running(text: str) -> int | None:
         return None
 
 
-def free_cores(loadavg: str | None = None, samples: int = 5) -> int:
+def free_cores(loadavg: str | None = None) -> int:
     """The usable cores other tasks are not keeping busy (at least 1): 2 on an idle 2-core machine, 1 while
-    another process keeps one of them busy. `samples=1` reads once, without the 10 ms pauses."""
+    another process keeps one of them busy."""
     cores = usable_cores()
-    return max(1, min(cores, cores - busy_elsewhere(loadavg, samples)))
+    return max(1, min(cores, cores - busy_elsewhere(loadavg)))
 
 
 @contextmanager

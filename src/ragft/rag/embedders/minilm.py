@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ragft.cores import free_cores
 from ragft.errors import InputError
 from ragft.rag.embedders.base import EMBEDDERS, l2_normalise
 from ragft.rag.embedders.bert import Bert, TorchBert, usable_cores
@@ -94,9 +93,7 @@ class MiniLMEmbedder:
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
         if self.backend == "torch":
-            # Large batches: the usable cores that other tasks leave free, read per batch (one /proc read): with
-            # the second core busy, a second OpenMP thread makes every GEMM wait for a descheduled thread.
-            threads = 1 if ids.size <= SMALL_CALL_TOKENS else min(self.threads or 1, free_cores(samples=1))
+            threads = 1 if ids.size <= SMALL_CALL_TOKENS else self.threads
             return l2_normalise(self.bert.mean_pooled(ids, mask, threads=threads))
         hidden = self.bert.forward(ids, mask)
         pooled = np.einsum("bld,bl->bd", hidden, mask) / mask.sum(axis=1, keepdims=True)
