@@ -161,3 +161,18 @@ def test_a_changed_adapter_or_training_data_is_not_reused(study):
     assert trained == [] and evaluated == [(study.out / "run-tiny", False)]
     assert f"run: not resuming {study.out / 'run'} (the hybrid adapter at {root / 'raft'} changed since); " \
            f"running into {study.out / 'run-tiny'}" in said
+
+
+def test_the_run_index_starts_with_the_raft_index_embeddings_so_the_corpus_is_embedded_once(study):
+    import sqlite3
+
+    from ragft.rag.engine import EMBEDDING_CACHE_FILE
+
+    result, *_ = study("tiny")
+
+    def keys(index):
+        with sqlite3.connect(index / EMBEDDING_CACHE_FILE) as db:
+            return {row[0] for row in db.execute("SELECT key FROM embeddings")}
+
+    raft = keys(study.out / "raft-index")
+    assert len(raft) > 10 and keys(result.run_dir / "index") == raft
