@@ -51,7 +51,7 @@ def main() -> None:
         "questions": run.table.n_questions, "answers": len(run.records),
         "rows": {row.label: {s: format_value(v) for s, v in row.values.items()} for row in run.table.rows},
         "winners": {row.label: row.winner for row in run.table.rows},
-        "verdict": run.verdict["label"],
+        "verdict": run.verdict.label,
     }
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -3,6 +3,8 @@ A/B interleaved on one fixed prompt of 5 real Python FAQ passages (greedy), with
 
 Reproduce: PYTHONPATH=src .venv/bin/python benchmarks/bench_local_generation.py --tokens 64 --rounds 2
            PYTHONPATH=src .venv/bin/python benchmarks/bench_local_generation.py --tokens 256 --rounds 1 --variants plain,1thread
+           PYTHONPATH=src .venv/bin/python benchmarks/bench_local_generation.py --tokens 256 --rounds 2 \
+               --variants 1thread,2thread --generator-threads 1,2,auto
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ VARIANTS: dict[str, tuple[int | None, dict, str]] = {
     "1thread-eager": (1, {}, "eager"),
     "1thread-static": (1, {"cache_implementation": "static"}, "sdpa"),
     "1thread-static-eager": (1, {"cache_implementation": "static"}, "eager"),
+    "2thread": (2, {}, "sdpa"),
 }
 
 
@@ -74,7 +77,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="forced-length variants; '' for none")
+    parser.add_argument("--generator-threads", default="1,2,auto", help="LocalGenerator thread settings compared")
     args = parser.parse_args()
     import torch
 
@@ -85,7 +89,7 @@ def main() -> None:
     model, tokenizer = load_causal_lm("gemma3-270m")
     prompt = PROMPT_FORMATS["completion-v1"](GenerationRequest(QUESTION, passages()))
     inputs = tokenizer(prompt, return_tensors="pt")
-    names = args.variants.split(",")
+    names = [name for name in args.variants.split(",") if name]
     print(json.dumps({"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                       "prompt_tokens": int(inputs["input_ids"].shape[1]), "new_tokens": args.tokens}), flush=True)
     rows: dict[str, list[dict]] = {name: [] for name in names}
@@ -95,18 +99,24 @@ def main() -> None:
             rows[name].append(row)
             print(json.dumps({"variant": name, **{k: v for k, v in row.items() if k != "ids"},
                               "same_ids_as_first": row["ids"] == rows[names[0]][0]["ids"]}), flush=True)
-    print(json.dumps({"forced_text": tokenizer.decode(rows[names[0]][0]["ids"])}))
-    # The real answer path (LocalGenerator: stop sequences, streaming), torch's default threads vs the default now.
+    if names:
+        print(json.dumps({"forced_text": tokenizer.decode(rows[names[0]][0]["ids"])}))
+    # The real answer path (LocalGenerator: stop sequences, streaming) at each thread setting, interleaved; "auto"
+    # is what LocalGenerator does by default (the free cores, sampled when the generator is made: printed).
+    from ragft.cores import busy_elsewhere
     from ragft.llm.generators.local import LocalGenerator
 
     request = GenerationRequest(QUESTION, passages(), max_tokens=args.tokens)
     texts = {}
     for _ in range(args.rounds):
-        for threads in (None, LocalGenerator(model=model, tokenizer=tokenizer).threads):
+        for setting in args.generator_threads.split(","):
+            threads = setting if setting == "auto" else int(setting)
+            generator = LocalGenerator(model=model, tokenizer=tokenizer, threads=threads)
+            busy = busy_elsewhere()
             cpu = time.process_time()
-            answer = LocalGenerator(model=model, tokenizer=tokenizer, threads=threads).generate(request)
-            texts.setdefault(threads, answer.text)
-            print(json.dumps({"generator_threads": threads or torch.get_num_threads(),
+            answer = generator.generate(request)
+            texts.setdefault(setting, answer.text)
+            print(json.dumps({"generator_threads": setting, "threads_used": generator.threads, "busy_elsewhere": busy,
                               "ttft_s": round(answer.first_token_seconds or 0.0, 2), "total_s": round(answer.seconds, 2),
                               "cpu_s": round(time.process_time() - cpu, 2), "output_tokens": answer.output_tokens,
                               "load": os.getloadavg()[0], "same_text": len(set(texts.values())) == 1}), flush=True)

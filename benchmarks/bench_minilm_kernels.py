@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +26,10 @@ BERT = Path(__file__).resolve().parent.parent / "src" / "ragft" / "rag" / "embed
 
 
 def load_bert_module():
+    # bert.py imports ragft.cores (no dependencies of its own): registered by path so ragft need not be installed.
+    cores = importlib.util.spec_from_file_location("ragft.cores", BERT.parents[2] / "cores.py")
+    sys.modules.setdefault("ragft.cores", importlib.util.module_from_spec(cores))
+    cores.loader.exec_module(sys.modules["ragft.cores"])
     spec = importlib.util.spec_from_file_location("ragft_bert", BERT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -141,6 +146,30 @@ def main() -> None:
                 if threads:
                     torch.set_num_threads(threads)
                 wall, _, _ = timed(lambda fn=fn, q=q, qmask=qmask: fn(q, qmask))
+                latency.setdefault(f"{label}, {n} tokens", []).append(wall * 1000)
+    # The floor under a question on 1 thread: only its 24 GEMMs (batch 1, weights as loaded), then the whole forward
+    # pass without pooling or numpy conversion: what any per-call overhead in mean_pooled would add to.
+    torch.set_num_threads(1)
+    functional = torch.nn.functional
+    for n, question in queries.items():
+        x, up = torch.randn(1, n, 384), torch.randn(1, n, 1536)
+        ids_t, mask_t = torch.from_numpy(question), torch.ones(1, n)
+
+        def gemms(x=x, up=up):
+            with torch.inference_mode():
+                for layer in torch_bert.layers:
+                    functional.linear(x, layer["qkv_w"], layer["qkv_b"])
+                    functional.linear(x, layer["out_w"], layer["out_b"])
+                    functional.linear(x, layer["up_w"], layer["up_b"])
+                    functional.linear(up, layer["down_w"], layer["down_b"])
+
+        def forward(ids_t=ids_t, mask_t=mask_t):
+            with torch.inference_mode():
+                torch_bert._forward(ids_t, mask_t)
+
+        for label, fn in (("GEMMs only, 1t", gemms), ("forward only, 1t", forward)):
+            for _ in range(args.queries):
+                wall, _, _ = timed(fn)
                 latency.setdefault(f"{label}, {n} tokens", []).append(wall * 1000)
     torch.set_num_threads(cores)
     result["query_ms_p50_p95"] = {k: [round(float(np.percentile(v, 50)), 2), round(float(np.percentile(v, 95)), 2)]

@@ -81,9 +81,9 @@ def tune(index: Index, questions) -> list[dict]:
     return rows
 
 
-def bench_index_dir(embedder: str, distractors: int) -> Path:
+def bench_index_dir(embedder: str, distractors: int, bench: str = "python-faq") -> Path:
     """A persistent index for the bench corpus, so reruns and bench_freshness.py only embed new text."""
-    return Path.home() / ".cache" / "ragft" / "bench-index" / f"python-faq-{distractors}-{embedder}"
+    return Path.home() / ".cache" / "ragft" / "bench-index" / f"{bench}-{distractors}-{embedder}"
 
 
 def main() -> None:
@@ -111,7 +111,7 @@ def main() -> None:
         "bench": bench.name, "package": f"{bench.source.package} {bench.source.version}",
         "questions": len(bench.questions), "documents": bench.documents, "distractors": bench.distractors,
         "chunks": report.chunks_total, "embedder": args.embedder, "index_s": round(index_s, 1),
-        "search_s": round(search_s, 1), "chunking": index.meta["chunking"],
+        "search_s": round(search_s, 1), "chunking": index.catalog.chunking.to_json(),
         "split": {"seed": SPLIT_SEED, "train+validation": len(tuning), "test": len(parts.test)},
         "results": results, "tune": sweep,
     }

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from ragft.evaluate.decision import correctness, paired_difference
-from ragft.evaluate.runs import QUESTIONS, read_records
+from ragft.evaluate.run_folder import QUESTIONS, read_records
 
 METRICS = {  # name -> (value of a question record, higher is better)
     "answer F1": (correctness("token_f1"), True),

@@ -9,22 +9,24 @@ import ragft
 
 SRC = Path(ragft.__file__).parent
 
-# docs/architecture.md: faces -> evaluate -> rag / finetune -> llm, costs, advise -> the ground floor.
+# docs/architecture.md: faces -> evaluate -> rag / finetune / qa -> llm, costs, advise -> the ground floor.
 LAYERS = {
     "cli": 4, "server": 4, "report": 4,
     "evaluate": 3,
-    "rag": 2, "finetune": 2,
+    "rag": 2, "finetune": 2, "qa": 2,
     "llm": 1, "costs": 1, "advise": 1,
     "ragft": 1,     # the package root: __version__, the eager `advise` re-export, lazy names for the rest
-    "errors": 0, "registry": 0, "adapters": 0, "text": 0, "files": 0, "jsonl": 0, "lazy": 0, "secrets": 0, "testing": 0,
+    "errors": 0, "registry": 0, "adapters": 0, "text": 0, "files": 0, "jsonl": 0, "lazy": 0, "secrets": 0, "testing": 0, "cores": 0,
 }
 
-# issue 14 part 2 removes these
-KNOWN_UPWARD = {
-    ("ragft.finetune.recipes", "ragft.evaluate.evalset"),       # make_evalset
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
-KNOWN_PACKAGE_CYCLES = {frozenset({"evaluate", "finetune"})}
+KNOWN_PACKAGE_CYCLES: set[frozenset[str]] = set()
+
+
+# The library reports progress through callbacks; only the faces draw (rich).
+FACES = {"cli", "server", "report"}
+KNOWN_DRAWING = {"ragft.finetune.train_local"}      # its LoRA step bar
 
 
 def modules() -> dict[str, tuple[Path, bool]]:
@@ -120,6 +122,24 @@ def test_no_two_packages_import_each_other():
     found = cycles(packages)
     assert sorted(map(sorted, found - KNOWN_PACKAGE_CYCLES)) == [], "new import cycles between packages"
     assert sorted(map(sorted, KNOWN_PACKAGE_CYCLES - found)) == [], "fixed: remove these from KNOWN_PACKAGE_CYCLES"
+
+
+def test_only_the_faces_import_rich():
+    drawing = {name for name, (path, _) in modules().items() if unit(name) not in FACES
+               and any(top == "rich" for top in third_party(path))}
+    assert sorted(drawing - KNOWN_DRAWING) == [], "the library draws: report through a callback (ragft.rag.progress)"
+    assert sorted(KNOWN_DRAWING - drawing) == [], "fixed: remove these from KNOWN_DRAWING"
+
+
+def third_party(path: Path) -> set[str]:
+    """The top-level names of every absolute import in `path` (`from rich.progress import Progress` -> rich)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
 
 
 def test_the_checker_sees_imports_inside_functions_and_relative_ones(tmp_path):

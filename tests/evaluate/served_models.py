@@ -23,7 +23,7 @@ import pytest
 from llm.conftest import Provider, serve
 
 from ragft.cli import main
-from ragft.evaluate.runs import load_run
+from ragft.evaluate.run_folder import load_run
 
 SYSTEMS = "closed-book,rag,fine-tuned,hybrid"
 

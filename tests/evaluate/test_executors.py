@@ -13,7 +13,7 @@ from llm.conftest import Provider, _Handler, _Server
 from ragft.evaluate.config import config_from_mapping
 from ragft.evaluate.executors import in_order
 from ragft.evaluate.runner import evaluate
-from ragft.evaluate.runs import QUESTIONS, read_records
+from ragft.evaluate.run_folder import QUESTIONS, read_records
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.testing import HashingEmbedder
 

@@ -11,7 +11,8 @@ from support import run_cli
 from ragft.errors import InputError
 from ragft.evaluate.gate import check_thresholds, parse_thresholds, regressions
 from ragft.evaluate.records import QuestionRecord, RunManifest, SystemConfig
-from ragft.evaluate.runs import MANIFEST, QUESTIONS, TABLE, load_run, write_json, write_records
+from ragft.evaluate.run_folder import MANIFEST, QUESTIONS, TABLE, load_run
+from ragft.evaluate.runs import write_json, write_records
 from ragft.evaluate.table import build_table
 
 from .conftest import PYTHON_DOC_TREE

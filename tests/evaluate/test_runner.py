@@ -8,8 +8,9 @@ import pytest
 
 from ragft.errors import InputError
 from ragft.evaluate.config import config_from_mapping
+from ragft.evaluate.run_folder import load_run
 from ragft.evaluate.runner import evaluate
-from ragft.evaluate.runs import compare_runs, load_run
+from ragft.evaluate.runs import compare_runs
 
 from .conftest import PYTHON_DOC_TREE
 
@@ -83,14 +84,14 @@ def test_time_to_production_and_freshness_come_from_what_the_run_measured(excerp
 
 def test_cost_comes_from_measured_tokens_priced_at_the_catalog_model(excerpt_run):
     cost = excerpt_run.cost
-    priced = {s["name"]: s for s in cost["systems"]}
-    assert priced["rag"]["model"] == "gpt-4o-mini" and priced["rag"]["kind"] == "rag"
+    priced = {s.name: s for s in cost.systems}
+    assert priced["rag"].model == "gpt-4o-mini" and priced["rag"].kind == "rag"
     rag = [r for r in excerpt_run.records if r.system == "rag"]
     mean_input = sum(r.input_tokens for r in rag) / len(rag)
-    assert priced["rag"]["input_tokens"] == pytest.approx(mean_input)
+    assert priced["rag"].input_tokens == pytest.approx(mean_input)
     row = _row(excerpt_run, "cost_per_1k").values["rag"]
     assert row.value == pytest.approx(1000 * sum(r.cost_usd for r in rag) / len(rag))
-    assert row.value == pytest.approx(priced["rag"]["per_1k_queries_usd"])
+    assert row.value == pytest.approx(priced["rag"].per_1k_queries_usd)
     assert "gpt-4o-mini" in row.note
 
 
@@ -110,13 +111,13 @@ def test_the_run_folder_can_be_re_run_and_read_by_other_tools(excerpt_run):
 
 def test_extractive_rag_is_a_reference_row_so_the_framework_s_verdict_stands_unmeasured(excerpt_run):
     verdict = excerpt_run.verdict
-    assert verdict["basis"] == "not-measured" and verdict["architecture"] == verdict["framework"]["architecture"]
-    assert {r["system"] for r in verdict["references"]} == {"closed-book", "rag"}
-    assert verdict["measurements_source"] is None
+    assert verdict.basis == "not-measured" and verdict.architecture == verdict.framework.architecture
+    assert {r.system for r in verdict.references} == {"closed-book", "rag"}
+    assert verdict.measurements_source is None
 
 
 def test_named_as_a_product_extractive_rag_contends_and_feeds_the_framework(excerpt_run):
-    from ragft.evaluate.decision import verdict_of_run
+    from ragft.evaluate.runs import verdict_of_run
 
     verdict = verdict_of_run(excerpt_run.path, contenders=["rag"])
     assert (verdict.system, verdict.basis) == ("rag", "only-feasible")

@@ -75,17 +75,17 @@ def test_training_seconds_are_the_tuned_systems_time_to_production_and_freshness
 
 
 def test_tuned_systems_are_priced_as_a_fine_tuned_catalog_model_with_their_training_run(tuned_run):
-    costs = {s["name"]: s for s in tuned_run.cost["systems"]}
-    assert costs["fine-tuned"]["fine_tuned"] and costs["fine-tuned"]["kind"] == "fine-tuned"
-    assert costs["hybrid"]["kind"] == "hybrid" and costs["rag"]["training_run_usd"] is None
-    assert costs["fine-tuned"]["training_run_usd"] > 0
-    framework = tuned_run.verdict["framework"]
-    systems = {step["question"]: step for step in framework["trace"]}
-    assert framework["measurements_source"].startswith("eval run") and "q2" in systems
+    costs = {s.name: s for s in tuned_run.cost.systems}
+    assert costs["fine-tuned"].fine_tuned and costs["fine-tuned"].kind == "fine-tuned"
+    assert costs["hybrid"].kind == "hybrid" and costs["rag"].training_run_usd is None
+    assert costs["fine-tuned"].training_run_usd > 0
+    framework = tuned_run.verdict.framework
+    systems = {step.question: step for step in framework.trace}
+    assert framework.measurements_source.startswith("eval run") and "q2" in systems
 
 
 def test_the_tuned_systems_contend_and_extractive_rag_is_a_reference_row(tuned_run):
     verdict = tuned_run.verdict
-    assert [c["system"] for c in verdict["contenders"]] == ["fine-tuned", "hybrid"] and verdict["family"] == "local"
-    assert [r["system"] for r in verdict["references"]] == ["rag"]
-    assert verdict["system"] in ("fine-tuned", "hybrid") and verdict["comparisons"][0]["n"] == 6
+    assert [c.system for c in verdict.contenders] == ["fine-tuned", "hybrid"] and verdict.family == "local"
+    assert [r.system for r in verdict.references] == ["rag"]
+    assert verdict.system in ("fine-tuned", "hybrid") and verdict.comparisons[0].n == 6

@@ -10,8 +10,8 @@ from ragft.errors import InputError
 from ragft.evaluate.config import config_from_mapping
 from ragft.evaluate.records import QuestionRecord
 from ragft.evaluate.runner import evaluate
-from ragft.evaluate.runs import (QUESTIONS, Run, compare_runs, list_runs, load_run, new_run_dir, read_records,
-                                 write_records)
+from ragft.evaluate.run_folder import QUESTIONS, Run, list_runs, load_run, read_records
+from ragft.evaluate.runs import compare_runs, new_run_dir, write_records
 from ragft.evaluate.table import build_table
 from ragft.llm.base import GENERATORS
 from ragft.llm.generators.extractive import ExtractiveGenerator
@@ -105,7 +105,7 @@ def test_run_folders_are_named_by_time_and_bench_and_listed_oldest_first(tmp_pat
     assert new_run_dir(tmp_path, "python-faq", when).name == "20260102-030405-python-faq-2"
     evaluate(_config(tmp_path, limit=2), out=tmp_path / "runs" / "b-run")
     (tmp_path / "runs" / "a-not-a-run").mkdir()
-    assert [path.name for path, _ in list_runs(tmp_path / "runs")] == ["b-run"]
+    assert [run.path.name for run in list_runs(tmp_path / "runs")] == ["b-run"]
 
 
 def _crafted_run(tmp_path, name: str, f1: list[float]) -> Run:
@@ -202,7 +202,7 @@ def test_repeat_answers_each_question_once_per_seed_and_the_profile_drives_the_v
     assert run.table.n_questions == 3
     f1 = next(row for row in run.table.rows if row.key == "token_f1").values["closed-book"]
     assert f1.n == 6
-    assert run.verdict["label"] == "RAG with caching and streaming"
+    assert run.verdict.label == "RAG with caching and streaming"
 
 
 class RecordingSeeds(ExtractiveGenerator):

@@ -9,7 +9,7 @@ import pytest
 from llm.conftest import Provider, serve
 
 from ragft.cli import main
-from ragft.evaluate.runs import load_run
+from ragft.evaluate.run_folder import load_run
 
 from .served_models import BASE, FACTS, SYSTEMS, TUNED, ServedModels, eval_run, served_run, write_eval_data
 
@@ -53,7 +53,7 @@ def test_a_served_tune_without_a_job_record_says_its_training_was_not_measured(s
     assert ttp["fine-tuned"].value is None and ttp["fine-tuned"].note.startswith("n/a: not measured (no job record")
     assert ttp["hybrid"].value is None and "index build" in ttp["hybrid"].note
     assert fresh["fine-tuned"].value is None and "retraining not measured" in fresh["fine-tuned"].note
-    assert any("training run not priced" in line for line in run.cost["assumptions"])
+    assert any("training run not priced" in line for line in run.cost.assumptions)
 
 
 def test_every_retrieving_system_runs_its_own_freshness_trials(served_run):
@@ -110,8 +110,8 @@ def test_a_provider_job_recorded_by_ragft_finetune_jobs_is_evaluated_with_its_co
     assert ttp["fine-tuned"].value == 60 and "provider job ftjob-0001" in ttp["fine-tuned"].note
     assert fresh["fine-tuned"].value == 60 and fresh["fine-tuned"].note.startswith("retrain and deploy")
     assert fresh["rag"].note == "n/a: not measured (freshness_trials = 0)"
-    cost = {s["name"]: s for s in run.cost["systems"]}
-    assert cost["fine-tuned"]["training_run_usd"] == pytest.approx(trained_tokens * 3.00 / 1e6)
+    cost = {s.name: s for s in run.cost.systems}
+    assert cost["fine-tuned"].training_run_usd == pytest.approx(trained_tokens * 3.00 / 1e6)
     assert _f1(run)["fine-tuned"] == pytest.approx(1.0)
 
 
@@ -138,8 +138,8 @@ def test_served_models_script_reads_the_request_ragft_sends():
 def test_the_measured_verdict_follows_the_server_fine_tuning_when_the_tune_knows_rag_when_it_does_not(served_run):
     knows = served_run(True, "--profile", "python-docs-assistant").verdict
     reads = served_run(False, "--profile", "python-docs-assistant").verdict
-    assert knows["framework"]["architecture"] == reads["framework"]["architecture"] == "rag"   # the profile alone
-    assert knows["architecture"] in ("fine-tuning", "hybrid") and knows["agrees"] is False
-    assert {c["system"] for c in knows["contenders"]} == {"rag", "fine-tuned", "hybrid"}
-    assert reads["architecture"] == "rag" and reads["system"] == "rag"
-    assert "closed-book" in {r["system"] for r in knows["references"]}
+    assert knows.framework.architecture == reads.framework.architecture == "rag"   # the profile alone
+    assert knows.architecture in ("fine-tuning", "hybrid") and knows.agrees is False
+    assert {c.system for c in knows.contenders} == {"rag", "fine-tuned", "hybrid"}
+    assert reads.architecture == "rag" and reads.system == "rag"
+    assert "closed-book" in {r.system for r in knows.references}

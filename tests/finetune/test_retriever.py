@@ -196,8 +196,8 @@ def test_an_index_built_with_the_tuned_folder_refuses_the_base_model_and_reopens
     monkeypatch.chdir(folder.parent)
     with Index.open(tmp_path / "index", embedder=f"./{folder.name}") as index:
         index.sync([few_docs], root=few_docs)
-        assert index.meta["embedder"] == str(folder.resolve())
-        assert index.meta["embedder_id"] == f"tuned:faq-retriever:{manifest.weights_sha256[:12]}"
+        assert index.catalog.embedder == str(folder.resolve())
+        assert index.catalog.embedder_id == f"tuned:faq-retriever:{manifest.weights_sha256[:12]}"
     with pytest.raises(IndexMismatchError, match=f"built with embedder {folder.resolve()}; open it with rebuild"):
         Index.open(tmp_path / "index", embedder="minilm")
     monkeypatch.chdir(tmp_path)

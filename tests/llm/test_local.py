@@ -121,3 +121,49 @@ def test_local_generator_refuses_zero_threads():
 
     with pytest.raises(InputError, match="threads=0"):
         create_generator("local", model=object(), tokenizer=object(), threads=0)
+
+
+def test_local_generator_threads_auto_takes_the_free_cores_once(monkeypatch):
+    samples = iter([2, 1])
+    monkeypatch.setattr("ragft.llm.generators.local.free_cores", lambda: next(samples))
+    generator = create_generator("local", model=object(), tokenizer=object())
+    assert generator.threads_option == "auto"
+    assert (generator.threads, generator.decode_threads) == (2, 2)
+    assert generator.threads == 2          # sampled once: the second sample (1) is never taken
+    fixed = create_generator("local", model=object(), tokenizer=object(), threads="2", decode_threads=1)
+    assert (fixed.threads, fixed.decode_threads) == (2, 1)
+
+
+def test_local_generator_decodes_on_decode_threads_after_the_prompt_with_the_same_text():
+    """The prompt's forward pass runs on `threads`, every later step on `decode_threads`; greedy text is the same."""
+    import torch
+
+    from tests.finetune.tiny_gemma import FACTS, build_tiny_gemma, build_tokenizer
+
+    tokenizer = build_tokenizer()
+    model = build_tiny_gemma(len(tokenizer))
+    seen: list[int] = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(torch.get_num_threads()))
+
+    def prompt(request):
+        return f"Question: {request.question} Answer:"
+
+    question = FACTS[0][0]
+    texts = {}
+    for threads, decode in ((2, 1), (1, None), (2, 2)):
+        seen.clear()
+        generator = create_generator("local", model=model, tokenizer=tokenizer, prompt=prompt, threads=threads,
+                                     decode_threads=decode)
+        texts[(threads, decode)] = generator.generate(GenerationRequest(question, max_tokens=8)).text
+        assert len(seen) > 2
+        assert seen[0] == threads and set(seen[1:]) == {decode or threads}
+    assert len(set(texts.values())) == 1 and texts[(2, 1)].strip()
+
+
+@pytest.mark.parametrize("option", ["threads", "decode_threads"])
+def test_local_generator_refuses_thread_counts_that_are_not_whole_numbers(option):
+    from ragft.errors import InputError
+
+    for bad in ("two", -1, True):
+        with pytest.raises(InputError, match=f"{option}="):
+            create_generator("local", model=object(), tokenizer=object(), **{option: bad})

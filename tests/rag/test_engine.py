@@ -8,6 +8,7 @@ import pytest
 
 from ragft.errors import IndexMismatchError, NotFoundError
 from ragft.rag.bm25 import BM25Index
+from ragft.rag.catalog import Catalog
 from ragft.rag.document import Document
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.rag.engine import BM25_FILE, Index, _bm25_stamp
@@ -62,7 +63,7 @@ def test_sync_removes_documents_whose_file_was_deleted(tmp_path, corpus):
         assert report.removed == ["advanced/gil.md"]
         assert all(h.chunk.doc_id != "advanced/gil.md" for h in index.search("interpreter lock thread", k=10))
     with open_index(tmp_path / "index") as index:
-        assert "advanced/gil.md" not in index.meta["documents"]
+        assert "advanced/gil.md" not in index.catalog.documents
 
 
 def test_syncing_one_folder_keeps_documents_indexed_from_another(tmp_path, corpus):
@@ -162,10 +163,10 @@ def test_opening_a_missing_index_without_create_says_how_to_make_one(tmp_path):
 def test_bm25_is_saved_after_sync_and_rebuilt_when_stale(tmp_path, corpus):
     with open_index(tmp_path / "index") as index:
         index.sync([corpus], progress=False)
-        assert BM25Index.load(tmp_path / "index" / BM25_FILE, _bm25_stamp(index.meta)) is not None
+        assert BM25Index.load(tmp_path / "index" / BM25_FILE, _bm25_stamp(index.catalog)) is not None
     index = open_index(tmp_path / "index")
     index.add([Document(id="late.md", text="Quokkas smile for cameras.")])
-    meta = json.loads((tmp_path / "index" / "meta.json").read_text())
+    meta = Catalog.from_json(json.loads((tmp_path / "index" / "meta.json").read_text()))
     assert BM25Index.load(tmp_path / "index" / BM25_FILE, _bm25_stamp(meta)) is None   # not closed: stale
     with open_index(tmp_path / "index") as reopened:
         assert top_doc(reopened, "quokkas smile", "bm25") == "late.md"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ragft.evaluate.faq import parse_rst_faq
 from ragft.llm.base import Generation, GenerationRequest
+from ragft.qa.faq import parse_rst_faq
 from ragft.rag.grounding import (DEFAULT_THRESHOLD, LLMJudge, check_support, content_terms, declines,
                                  split_sentences, stem, strip_citations)
 

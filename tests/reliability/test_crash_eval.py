@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from ragft.evaluate.runs import read_records
+from ragft.evaluate.run_folder import read_records
 from tests.reliability.conftest import RAGFT, kill_after, ragft
 
 DATA = Path(__file__).resolve().parents[1] / "data"

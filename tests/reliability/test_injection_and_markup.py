@@ -79,7 +79,7 @@ def hostile_run(tmp_path):
     from tests.report.sample_run import write_sample_run
 
     run = load_run(write_sample_run(tmp_path / "run"))
-    record = next(q for q in run.questions if q.contexts)
+    record = next(q for q in run.records if q.contexts)
     record.contexts[0].text = f"{ATTACK} {MARKUP}"
     record.question = f"What about {MARKUP}?"
     record.answer = f"It is {MARKUP}"

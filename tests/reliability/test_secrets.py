@@ -86,7 +86,7 @@ def test_a_provider_echoing_the_key_leaves_no_trace_in_the_run_folder_or_reports
     })
     evaluate(config, out=tmp_path / "run")
     run = load_run(tmp_path / "run")
-    assert run.questions and all("[redacted]" in q.error for q in run.questions)
+    assert run.records and all("[redacted]" in q.error for q in run.records)
     (tmp_path / "report.html").write_text(render_html(run))
     (tmp_path / "report.md").write_text(render_markdown(run))
     assert _leaks(tmp_path) == []

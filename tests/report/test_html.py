@@ -89,7 +89,7 @@ def test_latency_table_reports_the_median_and_p95_of_each_systems_question_times
 
     from ragft.report.charts import seconds
 
-    totals = [q.timings["total"] for q in run.questions if q.system == "hybrid"]
+    totals = [q.timings["total"] for q in run.records if q.system == "hybrid"]
     p50, p95 = np.percentile(totals, [50, 95])
     assert f"<td>hybrid</td><td class=\"num\">{len(totals)}</td><td class=\"num\">{seconds(p50)}</td>" \
            f"<td class=\"num\">{seconds(p95)}</td>" in html_page
@@ -122,8 +122,8 @@ def test_a_run_without_cost_or_verdict_says_so_instead_of_failing(sample_run, tm
 def test_a_failed_question_leads_its_systems_worst_answers(run):
     from ragft.report.content import worst_answers
 
-    failed = run.questions[13].model_copy(update={"error": "generator timed out after 30 s", "question_id": "q99"})
-    worst = worst_answers([*run.questions, failed], run.table.systems)
+    failed = run.records[13].model_copy(update={"error": "generator timed out after 30 s", "question_id": "q99"})
+    worst = worst_answers([*run.records, failed], run.table.systems)
     rag = [w for w in worst if w.record.system == failed.system]
     assert rag[0].record.question_id == "q99" and rag[0].why == "failed: generator timed out after 30 s"
 

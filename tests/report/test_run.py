@@ -64,3 +64,11 @@ def test_a_verdict_json_of_the_wrong_shape_names_the_file_and_field(sample_run, 
     (broken / "verdict.json").write_text(json.dumps(verdict))
     with pytest.raises(InputError, match=r"verdict.json: field 'framework.trace': field required"):
         load_run(broken)
+
+
+def test_a_run_over_several_benches_is_listed_and_served_by_its_folder_name(sample_run, tmp_path):
+    runs_dir = tmp_path / "runs"
+    runs_dir.mkdir()
+    several = copy_of(sample_run, runs_dir / "20260102-030405-python-faq+debian-faq")
+    assert [s.run_id for s in list_runs(runs_dir)] == [several.name]
+    assert run_path(runs_dir, several.name) == several

@@ -57,7 +57,7 @@ def study(tmp_path, monkeypatch):
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import config_from_mapping
     from ragft.evaluate.records import RunManifest
-    from ragft.evaluate.runs import MANIFEST
+    from ragft.evaluate.run_folder import MANIFEST
 
     trained, evaluated = [], []
     monkeypatch.setattr("ragft.evaluate.benches.load_bench",
@@ -71,7 +71,7 @@ def study(tmp_path, monkeypatch):
         trained.append(Path(out))
         return _fake_adapter(examples, out, **kw)
 
-    def run_eval(config=None, *, out=None, resume=None, progress=False):
+    def run_eval(config=None, *, out=None, resume=None, progress=False, on_progress=None):
         evaluated.append((Path(out), resume is not None))
         if resume is None:
             parsed = config_from_mapping(config)
@@ -161,3 +161,18 @@ def test_a_changed_adapter_or_training_data_is_not_reused(study):
     assert trained == [] and evaluated == [(study.out / "run-tiny", False)]
     assert f"run: not resuming {study.out / 'run'} (the hybrid adapter at {root / 'raft'} changed since); " \
            f"running into {study.out / 'run-tiny'}" in said
+
+
+def test_the_run_index_starts_with_the_raft_index_embeddings_so_the_corpus_is_embedded_once(study):
+    import sqlite3
+
+    from ragft.rag.engine import EMBEDDING_CACHE_FILE
+
+    result, *_ = study("tiny")
+
+    def keys(index):
+        with sqlite3.connect(index / EMBEDDING_CACHE_FILE) as db:
+            return {row[0] for row in db.execute("SELECT key FROM embeddings")}
+
+    raft = keys(study.out / "raft-index")
+    assert len(raft) > 10 and keys(result.run_dir / "index") == raft

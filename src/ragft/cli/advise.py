@@ -157,7 +157,7 @@ def _run(profile, rules_path: Path | None, measurements_path: Path | None, json_
 def _from_run(run_dir: Path, path: Path | None, example: str | None, flags: dict[str, Any], rules_path: Path | None,
               measurements: Path | None, contenders: str | None, json_out: bool) -> None:
     from ragft.advise.rules import load_rules
-    from ragft.evaluate.decision import verdict_of_run
+    from ragft.evaluate.runs import verdict_of_run
 
     if measurements is not None:
         raise InputError("give --run RUN_DIR or --measurements FILE, not both: the run holds its measurements")

@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the study end to end: advise, cost, fine-tune, evaluate, verdict, report."""
         from ragft.cli.output import console, print_json
+        from ragft.cli.progress import EvalProgress
         from ragft.evaluate.study import run_study
         from ragft.report import write_report
 
@@ -26,8 +27,9 @@ def register(app: typer.Typer) -> None:
             _advise_examples()
             _seed_costs()
             console.rule("[bold]the study on the Python FAQ, measured")
-        result = run_study(out, budget=budget, source_dir=source, progress=not json_out,
-                           say=(lambda _: None) if json_out else console.print)
+        with EvalProgress(enabled=not json_out) as on_progress:
+            result = run_study(out, budget=budget, source_dir=source, progress=not json_out,
+                               on_progress=on_progress, say=(lambda _: None) if json_out else console.print)
         reports = write_report(result.run_dir)
         if json_out:
             return print_json({"verdict": result.verdict, "table": result.table, "run": str(result.run_dir),
@@ -39,8 +41,8 @@ def register(app: typer.Typer) -> None:
         if result.budget.name == "tiny":
             console.print("[yellow]budget 'tiny': a few held-out questions and a few LoRA steps, so the "
                           "intervals are wide; `ragft demo --budget full` is the evidence run.[/]")
-        verdict = result.verdict or {}
-        console.print(f"\n[bold]verdict from the measurements:[/] {verdict.get('label', 'n/a')}")
+        label = result.verdict.label if result.verdict is not None else "n/a"
+        console.print(f"\n[bold]verdict from the measurements:[/] {label}")
         for path in reports:
             console.print(f"report: {path}")
 

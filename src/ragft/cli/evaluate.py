@@ -154,9 +154,11 @@ def run(
     junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Write the threshold checks as JUnit XML."),
 ) -> None:
     """Answer the same questions with each system; print the seed's table measured, write the run folder."""
+    from ragft.cli.progress import EvalProgress
     from ragft.evaluate.gate import parse_thresholds
+    from ragft.evaluate.run_folder import DEFAULT_ROOT
     from ragft.evaluate.runner import evaluate
-    from ragft.evaluate.runs import DEFAULT_ROOT, new_run_dir
+    from ragft.evaluate.runs import new_run_dir
 
     thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
 
@@ -166,7 +168,9 @@ def run(
     else:
         resume_hint = resume
     try:
-        result = evaluate(resume=resume, progress=not json_out) if resume else evaluate(config, out=out, progress=not json_out)
+        with EvalProgress(enabled=not json_out) as on_progress:
+            result = (evaluate(resume=resume, on_progress=on_progress) if resume
+                      else evaluate(config, out=out, on_progress=on_progress))
     except KeyboardInterrupt:
         err_console.print(f"interrupted: answers so far are kept; continue with `ragft eval run --resume {resume_hint}`")
         raise typer.Exit(130)
@@ -208,18 +212,17 @@ def _print_run(result, json_out: bool, all_rows: bool = False) -> None:
         return print_json({"run": str(result.path), "status": result.manifest.status, "table": result.table,
                            "verdict": result.verdict, "cost": _cost_summary(result.cost)})
     _print_table(result.table, all_rows)
-    if result.verdict:
+    if result.verdict is not None:
         from ragft.cli.advise import show_decision
-        from ragft.evaluate.decision import verdict_from_json
 
-        show_decision(verdict_from_json(result.verdict))
+        show_decision(result.verdict)
     console.print(f"run folder: {result.path}  (questions.jsonl, questions.csv, table.json, cost.json, verdict.json)")
 
 
-def _cost_summary(cost: Optional[dict]) -> Optional[dict]:
-    if not cost or "systems" not in cost:
-        return cost
-    return {s["name"]: {"per_1k_queries_usd": s["per_1k_queries_usd"], "model": s["model"]} for s in cost["systems"]}
+def _cost_summary(cost) -> Optional[dict]:
+    if cost is None:
+        return None
+    return {s.name: {"per_1k_queries_usd": s.per_1k_queries_usd, "model": s.model} for s in cost.systems}
 
 
 def _print_table(table, all_rows: bool = False) -> None:
@@ -292,7 +295,8 @@ def compare(
     """Per metric and system: A, B, B - A and which is better (paired on shared questions when possible)."""
     from rich.table import Table
 
-    from ragft.evaluate.runs import compare_runs, load_run
+    from ragft.evaluate.run_folder import load_run
+    from ragft.evaluate.runs import compare_runs
 
     base, new = load_run(run_a), load_run(run_b)
     result = compare_runs(base, new)
@@ -320,7 +324,7 @@ def gate(
 ) -> None:
     """Check a finished run against thresholds; exit 1 naming each one that failed."""
     from ragft.evaluate.gate import parse_thresholds
-    from ragft.evaluate.runs import load_run
+    from ragft.evaluate.run_folder import load_run
 
     thresholds = parse_thresholds(fail_under, "under") + parse_thresholds(fail_over, "over")
     if not thresholds:
@@ -339,13 +343,10 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="Print the run's table and verdict as JSON."),
 ) -> None:
     """Print a finished run's table and verdict again."""
-    from ragft.errors import InputError
-    from ragft.evaluate.runs import load_run
+    from ragft.evaluate.run_folder import load_run
 
     result = load_run(run_dir)
-    if result.table is None:
-        raise InputError(f"{run_dir}: no table yet (status {result.manifest.status}); "
-                         f"finish it with `ragft eval run --resume {run_dir}`")
+    result.finished_table()
     _print_run(result, json_out, all_rows)
 
 
@@ -355,11 +356,11 @@ def list_runs(
     json_out: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """Run folders with their status, bench, systems and question count."""
-    from ragft.evaluate.runs import list_runs as find_runs
+    from ragft.evaluate.run_folder import list_runs as find_runs
 
-    rows = [{"run": str(path), "status": m.status, "bench": m.bench, "created_at": m.created_at,
-             "systems": [s.name for s in m.systems], "questions": m.measurements.get("questions")}
-            for path, m in find_runs(root)]
+    rows = [{"run": str(run.path), "status": run.status, "bench": run.bench, "created_at": run.created_at,
+             "systems": list(run.systems), "questions": run.questions}
+            for run in find_runs(root) if not run.problem]
     if json_out:
         return print_json(rows)
     from rich.table import Table
@@ -368,3 +369,106 @@ def list_runs(
     for row in rows:
         grid.add_row(row["run"], row["status"], row["bench"], ",".join(row["systems"]), str(row["questions"]))
     console.print(grid)
+
+
+# --- tune (ragft.evaluate.tuning) ----------------------------------------------------------------------------
+
+@eval_app.command("tune")
+def tune(
+    evalset: Optional[Path] = typer.Option(None, "--evalset", "--eval-set", metavar="FILE", help="Eval-set JSONL with relevant_ids (ragft eval make)."),
+    docs: Optional[list[Path]] = typer.Option(None, "--docs", metavar="DIR", help="Corpus folder(s) of --evalset, indexed into --index (repeatable)."),
+    bench: Optional[str] = typer.Option(None, "--bench", metavar="NAME", help="A built-in bench instead: python-faq or debian-faq."),
+    source: Optional[Path] = typer.Option(None, "--from", metavar="DIR", help="Extracted Debian package for --bench (default apt-get)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", metavar="DIR", help="Bench cache (default ~/.cache/ragft/benches)."),
+    distractors: Optional[int] = typer.Option(None, "--distractors", metavar="N", help="Distractor documents in a bench corpus (default 300)."),
+    index: Path = typer.Option(Path(".ragft/index"), "--index", metavar="DIR", help="The index to tune (it holds the corpus)."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed of the train/validation/test split."),
+    k: Optional[int] = typer.Option(None, "--k", metavar="N", help="The k the current settings are compared at (default: saved, else 5)."),
+    alphas: Optional[str] = typer.Option(None, "--alphas", metavar="LIST", help="Convex alphas (default 0.3,0.4,0.5,0.6,0.65,0.7,0.8,0.9)."),
+    rrf_ks: Optional[str] = typer.Option(None, "--rrf-ks", metavar="LIST", help="RRF k values (default 10,20,60)."),
+    bm25_weights: Optional[str] = typer.Option(None, "--bm25-weights", metavar="LIST", help="RRF BM25 weights (default 0.25,0.5,1)."),
+    candidates: Optional[str] = typer.Option(None, "--candidates", metavar="LIST", help="Candidates per method (default 50,100,200)."),
+    ks: Optional[str] = typer.Option(None, "--ks", metavar="LIST", help="k values (default 3,5,10)."),
+    chunkings: Optional[str] = typer.Option(None, "--chunkings", metavar="T:O,...", help="Other chunkings to try, e.g. 100:16,400:64 (sibling indexes in <index>.tune/)."),
+    embedders: Optional[str] = typer.Option(None, "--embedders", metavar="LIST", help="Other embedders to try (registry names)."),
+    time_budget: Optional[float] = typer.Option(None, "--time-budget", metavar="SECONDS", help="Stop the sweep when spent and choose among what was scored."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report only: save nothing."),
+    apply: bool = typer.Option(False, "--apply", "--yes", "-y", help="When another chunking/embedder wins, rebuild the index with it, then save."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Tune retrieval on an eval set: sweep fusion, candidates, k, chunking and embedder on the train+validation
+    split, save the choice into the index, and report it on the held-out test split beside the current settings."""
+    from ragft.cli.progress import TuneProgress
+    from ragft.evaluate.tuning import grid_from_text, load_tuning_questions, tune_index
+
+    grid = grid_from_text(alphas, rrf_ks, bm25_weights, candidates, ks, chunkings, embedders)
+    items, folders, origin = load_tuning_questions(evalset, docs or [], bench, source, cache, distractors)
+    with TuneProgress(enabled=not json_out) as shown:
+        outcome = tune_index(index, items, folders, origin, grid=grid, seed=seed, k=k, time_budget=time_budget,
+                             dry_run=dry_run, rebuild=apply, on_progress=shown)
+    if json_out:
+        return print_json(outcome.to_dict())
+    _print_tune(outcome, _tune_again(locals()))
+
+
+def _tune_again(flags: dict) -> str:
+    """The same `ragft eval tune` command with --apply: what rebuilds the index with the chosen chunking."""
+    import shlex
+
+    words = ["ragft", "eval", "tune"]
+    for name in ("evalset", "bench", "source", "cache", "distractors", "index", "seed", "k", "alphas", "rrf_ks",
+                 "bm25_weights", "candidates", "ks", "chunkings", "embedders"):
+        value = flags.get(name)
+        if value is not None:
+            words += [{"source": "--from"}.get(name, "--" + name.replace("_", "-")), str(value)]
+    for folder in flags.get("docs") or []:
+        words += ["--docs", str(folder)]
+    return shlex.join(words + ["--apply"])
+
+
+def _print_tune(outcome, again: str) -> None:
+    result = outcome.result
+    split = result.split
+    console.print(f"{outcome.origin}: tuned on "
+                  f"{split['train'] + split['validation']} train+validation questions, tested on {split['test']} "
+                  f"(split seed {split['seed']}); {result.evaluated}/{result.planned} settings scored in "
+                  f"{result.seconds:.1f} s", soft_wrap=True, markup=False, highlight=False)
+    if not result.complete:
+        console.print(f"time budget spent: stopped after {result.evaluated} of {result.planned} settings; the choice "
+                      "is the best of those", soft_wrap=True, markup=False, highlight=False)
+    from ragft.evaluate.tuning import describe
+
+    for label, setting in (("current", result.baseline), ("chosen", result.best)):
+        console.print(f"  {label:<8} {setting.embedder}, chunks {setting.chunk_tokens}/{setting.overlap}, "
+                      f"{describe(setting.config)}, k={setting.k}: train+validation nDCG@10 {setting.ndcg:.3f}",
+                      soft_wrap=True, markup=False, highlight=False)
+    for metric in ("ndcg@10", "recall@k"):
+        figure = result.test[metric]
+        console.print(f"  test {metric}: current {figure['baseline']:.3f}, chosen {figure['tuned']:.3f}, difference "
+                      f"{figure['difference']:+.3f} (95% paired bootstrap [{figure['low']:+.3f}, {figure['high']:+.3f}]"
+                      f": {figure['winner']})", soft_wrap=True, markup=False, highlight=False)
+    cache = result.embedding_cache
+    if result.indexes:
+        synced = (f"embedding cache {cache['sibling_hits']} hits, {cache['sibling_misses']} misses"
+                  if cache["sibling_hits"] or cache["sibling_misses"] else "up to date, nothing embedded")
+        console.print(f"  sibling indexes in {Path(result.indexes[0]['path']).parent}: {synced}", soft_wrap=True,
+                      markup=False, highlight=False)
+    if outcome.saved:
+        what = "rebuilt the index and saved" if outcome.rebuilt else "saved"
+        console.print(f"{what} into {outcome.index}: {describe(_config(outcome.saved['search']))}, "
+                      f"k={outcome.saved['k']}", soft_wrap=True, markup=False, highlight=False)
+    elif outcome.saved is None:
+        console.print("dry run: nothing saved", markup=False, highlight=False)
+    if outcome.rebuild_needed:
+        change = outcome.rebuild_needed
+        console.print(f"the chosen setting needs the index rebuilt with {change['embedder']}, chunk_tokens="
+                      f"{change['chunk_tokens']} overlap={change['overlap']} (it has {change['from']['embedder']}, "
+                      f"{change['from']['chunk_tokens']}/{change['from']['overlap']}); settings that keep the "
+                      f"current chunking were {'saved' if outcome.saved else 'not saved'}. To rebuild and save: "
+                      f"{again}", soft_wrap=True, markup=False, highlight=False)
+
+
+def _config(search: dict):
+    from ragft.rag.search import SearchConfig
+
+    return SearchConfig(**search)

@@ -1,5 +1,5 @@
-"""The CLI's drawing of library progress callbacks (ragft.rag.progress): a transient rich bar over files, a spinner
-while the store compacts. Off (nothing drawn) for --json output."""
+"""The CLI's drawing of library progress callbacks (ragft.rag.progress, ragft.evaluate.progress): a transient rich
+bar over files or answers, a spinner while the store compacts. Off (nothing drawn) for --json output."""
 from __future__ import annotations
 
 from ragft.rag.progress import COMPACTING, INDEXING
@@ -90,3 +90,79 @@ class StageProgress:
 
     def __exit__(self, *exc) -> None:
         self._stop()
+
+
+class TuneProgress(SyncProgress):
+    """SyncProgress plus a bar over the settings `ragft eval tune` scores (stage "tuning"); sibling indexes'
+    syncs draw as SyncProgress does."""
+
+    def __init__(self, enabled: bool = True):
+        super().__init__(enabled)
+        self._scoring = StageProgress(enabled)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != "tuning":
+            return super().__call__(stage, done, total)
+        self._scoring("scoring settings", done, total)
+
+    def __exit__(self, *exc) -> None:
+        self._scoring.__exit__(*exc)
+        super().__exit__(*exc)
+
+
+class EvalProgress:
+    """`with EvalProgress(enabled) as on_progress: run_eval(config, on_progress=on_progress)`. On a terminal a line
+    per stage, a transient rich bar while answering and the sync's bar while indexing; elsewhere (a CI log, a file)
+    the library's plain lines (ragft.evaluate.progress.plain_reporter)."""
+
+    def __init__(self, enabled: bool = True, stream=None):
+        import sys
+
+        from ragft.evaluate.progress import plain_reporter
+
+        self.enabled = enabled
+        self._stream = stream or sys.stderr
+        self._plain = None if self._stream.isatty() else plain_reporter(self._stream)
+        self._sync = SyncProgress(enabled)
+        self._bar = self._task = None
+
+    def __enter__(self) -> "EvalProgress":
+        return self
+
+    def __call__(self, stage: str, done: int, total: int, note: str) -> None:
+        from ragft.evaluate.progress import ANSWERING, SYNC_STAGES
+
+        if not self.enabled:
+            return
+        if self._plain is not None:
+            return self._plain(stage, done, total, note)
+        if stage in SYNC_STAGES:
+            return self._sync(stage, done, total)
+        if done == 0:
+            self._stop_bar()
+            print(f"ragft: {note}", file=self._stream, flush=True)
+        elif stage == ANSWERING:
+            self._advance(done, total, note)
+
+    def _advance(self, done: int, total: int, system: str) -> None:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[system]}"), TimeRemainingColumn(),
+                                 console=Console(file=self._stream), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("answering", total=total, system="")
+        self._bar.update(self._task, completed=done, total=total, system=system)
+        if done >= total:
+            self._stop_bar()
+
+    def _stop_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __exit__(self, *exc) -> None:
+        self._stop_bar()
+        self._sync.__exit__(*exc)

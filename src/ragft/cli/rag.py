@@ -140,13 +140,16 @@ def register(app: typer.Typer) -> None:
     def search_command(
         query: str = typer.Argument(..., help="What to look for."),
         index: Path = IndexOption,
-        k: int = typer.Option(10, "-k", "--top-k", help="Number of chunks to return."),
+        k: Optional[int] = typer.Option(None, "-k", "--top-k", help="Number of chunks to return (default: the "
+                                        "index's saved k, else 10)."),
         mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
         where: Optional[List[str]] = typer.Option(
             None, "--where", help="Filter key=value (doc_id, title, source, prefix, any metadata key; value* = prefix)."
         ),
-        fusion: Optional[str] = typer.Option(None, "--fusion", help="Hybrid: convex (default) or rrf."),
-        alpha: Optional[float] = typer.Option(None, "--alpha", help="Hybrid convex: dense weight, 0-1 (default 0.65)."),
+        fusion: Optional[str] = typer.Option(None, "--fusion", help="Hybrid: convex or rrf (default: the index's "
+                                             "saved search settings, else convex)."),
+        alpha: Optional[float] = typer.Option(None, "--alpha", help="Hybrid convex: dense weight, 0-1 (default: "
+                                              "saved, else 0.65)."),
         rrf_k: Optional[float] = typer.Option(None, "--rrf-k", help="Hybrid RRF: constant (default 60); implies --fusion rrf."),
         bm25_weight: Optional[float] = typer.Option(None, "--bm25-weight", help="Hybrid RRF: BM25's weight (dense is 1); implies --fusion rrf."),
         embedder: Optional[str] = typer.Option(None, "--embedder", help="Defaults to the index's embedder."),

@@ -17,15 +17,10 @@ from typing import Callable
 from urllib.parse import unquote
 
 from ragft.errors import InputError, NotFoundError, RagftError
-from ragft.evaluate.evalset import EvalItem, load_evalset, save_evalset, slug
-from ragft.evaluate.faq import (
-    FaqEntry,
-    parse_debian_faq,
-    parse_rst_faq,
-    reference_answer,
-    rst_to_markdown,
-)
+from ragft.evaluate.evalset import EvalItem, load_evalset, save_evalset
 from ragft.files import cache_dir, sha256_file, swap_in, tree_sha256, write_atomic
+from ragft.qa.faq import FaqEntry, parse_debian_faq, parse_rst_faq, reference_answer, rst_to_markdown
+from ragft.qa.pairs import slug
 
 PARSER_VERSION = 1
 DEFAULT_DISTRACTORS = 300

@@ -133,15 +133,14 @@ class Evidence:
 
 
 def evidence_of(run, named: Sequence[str] | None = None) -> Evidence:
-    """Evidence from a run folder read by `ragft.evaluate.runs.load_run`."""
+    """Evidence from a run folder read by `ragft.evaluate.run_folder.load_run`."""
     manifest = run.manifest
-    if run.table is None:
-        raise InputError(f"{run.path}: the run has no table.json (status {manifest.status}); finish it with "
-                         f"`ragft eval run --resume {run.path}`")
+    table = run.finished_table()
     if named is None:
         named = manifest.config.get("contenders") or ()
-    return Evidence(run_id=manifest.run_id, systems=manifest.systems, records=run.records, table=run.table,
-                    cost=run.cost, measurements=manifest.measurements, resamples=manifest.bootstrap_resamples,
+    cost = run.cost.model_dump(mode="json") if run.cost is not None else None
+    return Evidence(run_id=manifest.run_id, systems=manifest.systems, records=run.records, table=table, cost=cost,
+                    measurements=manifest.measurements, resamples=manifest.bootstrap_resamples,
                     confidence=manifest.confidence, seed=manifest.seed, named=tuple(named))
 
 
@@ -628,16 +627,3 @@ def verdict_from_json(data: dict[str, Any]) -> MeasuredVerdict:
                                   "verdict only; re-derive with `ragft advise --run RUN_DIR`.",
                            caveats=list(framework.caveats), rules_source=framework.rules_source,
                            measurements_source=framework.measurements_source)
-
-
-def verdict_of_run(path, profile: Profile | None = None, rules: Rules | None = None,
-                   contenders: Sequence[str] | None = None) -> MeasuredVerdict:
-    """Re-derive a finished run's measured verdict, for its own profile or another (no re-measuring)."""
-    from ragft.advise.examples import load_profile_or_example
-    from ragft.evaluate.runs import load_run
-
-    run = load_run(path)
-    evidence = evidence_of(run, contenders)
-    if profile is None:
-        profile = load_profile_or_example(run.manifest.config.get("profile"))
-    return decide(evidence, profile, rules)

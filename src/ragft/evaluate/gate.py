@@ -89,10 +89,7 @@ def parse_thresholds(text: str | None, direction: Direction) -> list[Threshold]:
 
 def check_thresholds(run, thresholds: Sequence[Threshold]) -> list[Check]:
     """One check per system x threshold on the run's table (point estimates)."""
-    if run.table is None:
-        raise InputError(f"{run.path}: the run has no table.json (status {run.manifest.status}); finish it with "
-                         f"`ragft eval run --resume {run.path}`")
-    rows = {row.key: row for row in run.table.rows}
+    rows = {row.key: row for row in run.finished_table().rows}
     k_of = {s.name: s.k for s in run.manifest.systems}
     checks = []
     for threshold in thresholds:

@@ -1,49 +1,53 @@
-"""Progress of a long run, terminal or not: one plain line per stage on stderr, and while answering a live bar
-on a terminal or a plain line every tenth of the work (and at least every 30 s of it) when stderr is a file or
-a CI log, so nothing goes quiet for minutes."""
+"""Progress of an eval run as a callback: the library calls `on_progress(stage, done, total, note)`; the faces draw.
+
+A stage starts with done=0 and `note` saying what it does ("answering: 12 answers from 2 systems"); "answering"
+then reports each finished answer (done 1..total, `note` the system that answered). The index sync's own events
+("indexing", "compacting": ragft.rag.progress) pass through with an empty note. `progress=True` without a
+callback gets `plain_reporter()`: one line per stage on stderr and, while answering, a line every tenth of the
+work (and at least every 30 s of it), so a CI log never goes quiet for minutes."""
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from typing import Callable
 
+from ragft.rag.progress import COMPACTING, INDEXING, terminal_reporter
+
+EvalProgressCallback = Callable[[str, int, int, str], None]
+INDEX, WARM_UP, ANSWERING, FRESHNESS, SUMMARY = "index", "warm-up", "answering", "freshness", "summary"
+SYNC_STAGES = (INDEXING, COMPACTING)
 PLAIN_EVERY_S = 30.0
 
 
-def stage(enabled: bool, text: str) -> None:
-    if enabled:
-        print(f"ragft: {text}", file=sys.stderr, flush=True)
+def reporter(progress: bool, on_progress: EvalProgressCallback | None) -> EvalProgressCallback:
+    """The callback a run reports to: the caller's, else the plain lines when `progress`, else none."""
+    if on_progress is not None:
+        return on_progress
+    return plain_reporter() if progress else _silent
 
 
-@contextmanager
-def counter(enabled: bool, total: int, label: str) -> Iterator[Callable[[str], None]]:
-    """advance(name) once per finished item."""
-    if not enabled or total == 0:
-        yield lambda name: None
-        return
-    if not sys.stderr.isatty():
-        yield _plain(total, label)
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[system]}"),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total, system="")
-        yield lambda name: bar.update(task, advance=1, system=name)
+def _silent(stage: str, done: int, total: int, note: str) -> None:
+    return None
 
 
-def _plain(total: int, label: str) -> Callable[[str], None]:
-    start = last = time.monotonic()
-    done = 0
-    step = max(1, total // 10)
+def plain_reporter(stream=None) -> EvalProgressCallback:
+    """Plain lines ("ragft: answering 4/40 (rag), 12 s"); the sync's files as ragft.rag.progress draws them."""
+    out = stream or sys.stderr
+    sync = terminal_reporter(out)
+    clock = {"start": 0.0, "last": 0.0}
 
-    def advance(name: str) -> None:
-        nonlocal done, last
-        done += 1
-        now = time.monotonic()
-        if done == total or done % step == 0 or now - last >= PLAIN_EVERY_S:
-            last = now
-            print(f"ragft: {label} {done}/{total} ({name}), {now - start:.0f} s", file=sys.stderr, flush=True)
-    return advance
+    def say(text: str) -> None:
+        print(f"ragft: {text}", file=out, flush=True)
+
+    def report(stage: str, done: int, total: int, note: str) -> None:
+        if stage in SYNC_STAGES:
+            sync(stage, done, total)
+        elif done == 0:
+            clock["start"] = clock["last"] = time.monotonic()
+            say(note)
+        elif stage == ANSWERING:
+            now = time.monotonic()
+            if done == total or done % max(1, total // 10) == 0 or now - clock["last"] >= PLAIN_EVERY_S:
+                clock["last"] = now
+                say(f"answering {done}/{total} ({note}), {now - clock['start']:.0f} s")
+    return report

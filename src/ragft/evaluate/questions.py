@@ -81,7 +81,7 @@ def check_relevant_ids(questions: Questions, index) -> None:
     gold = sorted({rid for item in questions.items for rid in item.relevant_ids})
     if not gold:
         return
-    documents = set(index.meta["documents"])
+    documents = set(index.catalog.documents)
     if not any(_matches(rid, documents) for rid in gold):
         raise InputError(f"none of the {len(gold)} relevant_ids in {questions.origin} match a document in the "
                          f"index at {index.path}: were they built from another corpus?")

@@ -1,6 +1,6 @@
 """The records an eval run writes and the report/server read: per-question rows, metric values, the table.
 
-A run folder (see `ragft.evaluate.runs`) holds:
+A run folder (written by `ragft.evaluate.runs`, read back by `ragft.evaluate.run_folder`) holds:
   manifest.json     RunManifest: config, seeds, versions, data hashes, timings of the run itself
   table.json        RunTable: the seed's "real numbers from production" table, measured, winners per row
   questions.jsonl   one QuestionRecord per (system, question)

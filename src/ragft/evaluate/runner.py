@@ -23,23 +23,20 @@ from ragft.evaluate.config import EvalConfig, config_from_mapping
 from ragft.evaluate.evalset import EvalItem
 from ragft.evaluate.evidence import GoldDocuments
 from ragft.evaluate.executors import answer_all
-from ragft.evaluate.progress import counter, stage
+from ragft.evaluate.progress import ANSWERING, FRESHNESS, INDEX, SUMMARY, WARM_UP, EvalProgressCallback, reporter
 from ragft.evaluate.questions import Questions, check_relevant_ids, load_questions
 from ragft.evaluate.records import RunManifest
-from ragft.evaluate.runs import (
+from ragft.evaluate.run_folder import (
     CONFIG,
     MANIFEST,
     QUESTIONS,
     QUESTIONS_CSV,
-    QuestionLog,
     Run,
     load_manifest,
     load_run,
-    new_run_dir,
     read_records,
-    write_csv,
-    write_json,
 )
+from ragft.evaluate.runs import QuestionLog, new_run_dir, write_csv, write_json
 from ragft.evaluate.scoring import answer_and_score
 from ragft.evaluate.summary import RETRIEVING, TUNED, summarise
 from ragft.evaluate.systems import BuildContext, System, build_system, retriever_index_dir
@@ -49,11 +46,13 @@ __all__ = ["answer_and_score", "evaluate", "load_questions", "run_eval"]
 
 
 def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None = None,
-             resume: Path | str | None = None, progress: bool = False) -> Run:
+             resume: Path | str | None = None, progress: bool = False,
+             on_progress: EvalProgressCallback | None = None) -> Run:
     """Run (or, with `resume=RUN_DIR`, finish) an eval and return the run read back from its folder.
 
     `out`: the run folder (default runs/<UTC timestamp>-<bench>). Ctrl-C or SIGTERM leaves the rows written
-    so far and marks the manifest "interrupted"; resume skips them."""
+    so far and marks the manifest "interrupted"; resume skips them. `on_progress(stage, done, total, note)` hears
+    of each stage and answer (ragft.evaluate.progress); without one, `progress=True` prints plain lines on stderr."""
     if resume is not None:
         run_dir, manifest = Path(resume), load_manifest(resume)
         config = config_from_mapping(manifest.config, str(Path(resume) / CONFIG))
@@ -81,7 +80,7 @@ def run_eval(config: EvalConfig | dict | None = None, *, out: Path | str | None 
     done_before = manifest.seconds
     try:
         with _sigterm_as_interrupt():
-            _execute(config, questions, run_dir, manifest, progress)
+            _execute(config, questions, run_dir, manifest, reporter(progress, on_progress))
     except BaseException:
         _stop(run_dir, manifest, "interrupted", done_before + time.perf_counter() - started)
         raise
@@ -145,10 +144,11 @@ def versions(local: bool = False) -> dict[str, str]:
 
 # --- the run -----------------------------------------------------------------------------------------
 
-def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool) -> None:
-    index = _open_index(config, questions, run_dir, manifest, progress) if config.needs_index else None
+def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest,
+             report: EvalProgressCallback) -> None:
+    index = _open_index(config, questions, run_dir, manifest, report) if config.needs_index else None
     context = BuildContext(index=index, max_tokens=config.max_tokens,
-                           index_builder=functools.partial(_open_index, config, questions, run_dir, manifest, progress))
+                           index_builder=functools.partial(_open_index, config, questions, run_dir, manifest, report))
     try:
         systems = [build_system(system, context) for system in config.systems]
         _check_price_model(config)
@@ -159,18 +159,21 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
         todo = [(item, repeat) for repeat in range(config.repeat) for item in questions.items]
         remaining = [(i, r, s) for i, r in todo for s in systems if (s.name, i.id, r) not in done]
         if remaining:
-            stage(progress, f"warming up on {min(config.warmup, len(questions.items))} questions (not timed)")
+            warm = min(config.warmup, len(questions.items))
+            report(WARM_UP, 0, warm, f"warming up on {warm} questions (not timed)")
             _warm_up(systems, questions.items[:config.warmup], config.seed)
-            stage(progress, f"answering: {len(remaining)} answers from {len(systems)} systems")
+            report(ANSWERING, 0, len(remaining), f"answering: {len(remaining)} answers from {len(systems)} systems")
         gold = GoldDocuments(questions.corpus_dirs)
-        with QuestionLog(run_dir / QUESTIONS) as log, _bar(progress, len(remaining)) as advance:
+        with QuestionLog(run_dir / QUESTIONS) as log:
             score = functools.partial(answer_and_score, gold=gold)
-            for record in answer_all(remaining, score, config, judge, index, questions.items[:config.warmup]):
+            answered = answer_all(remaining, score, config, judge, index, questions.items[:config.warmup])
+            for done, record in enumerate(answered, start=1):
                 log.append(record)
-                advance(record.system)
-        stage(progress and config.freshness_trials > 0, "measuring freshness (new documents added and asked about)")
+                report(ANSWERING, done, len(remaining), record.system)
+        if config.freshness_trials > 0:
+            report(FRESHNESS, 0, config.freshness_trials, "measuring freshness (new documents added and asked about)")
         _measure_freshness(config, systems, manifest, run_dir)
-        stage(progress, "pricing, bootstrap intervals and the verdict")
+        report(SUMMARY, 0, 1, "pricing, bootstrap intervals and the verdict")
         summarise(config, run_dir, manifest, index)
     finally:
         context.close()
@@ -178,18 +181,18 @@ def _execute(config: EvalConfig, questions: Questions, run_dir: Path, manifest: 
             index.close()
 
 
-def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest, progress: bool,
-                retriever: str | None = None):
+def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifest: RunManifest,
+                report: EvalProgressCallback, retriever: str | None = None):
     """The run's index, or with `retriever` (a tuned embedder folder) the same corpus indexed with it."""
     from ragft.rag.engine import Index
 
     folders = _corpus_snapshot(questions, run_dir)
-    stage(progress, f"indexing the corpus with {retriever or config.embedder}")
+    report(INDEX, 0, len(folders), f"indexing the corpus with {retriever or config.embedder}")
     location = retriever_index_dir(run_dir, retriever) if retriever else run_dir / "index"
     index = Index.open(location, embedder=retriever or config.embedder)
     start = time.perf_counter()
     for folder in folders:
-        index.sync([folder], root=folder, progress=progress)
+        index.sync([folder], root=folder, on_progress=lambda stage, done, total: report(stage, done, total, ""))
     seconds = time.perf_counter() - start
     if retriever:
         _record_retriever(manifest, retriever, index, seconds)
@@ -283,10 +286,6 @@ def _warm_up(systems: Sequence[System], items: Sequence[EvalItem], seed: int) ->
                 system.answer(item, seed)
             except Exception:     # the timed pass records the error on the question
                 pass
-
-
-def _bar(enabled: bool, total: int):
-    return counter(enabled, total, "answering")
 
 
 # --- run-level measurements ----------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Run folders: create them, write their files atomically, append question rows durably, list, load, compare.
+"""Run folders: create them, write their files atomically, append question rows durably, re-derive a finished
+run's verdict, compare two runs.
+Reading one back is `ragft.evaluate.run_folder` (the `Run` model, `load_run`, `list_runs`).
 
 Layout (see ragft.evaluate.records): manifest.json, config.json (the EvalConfig, re-runnable with
 `ragft eval run --config RUN/config.json`), table.json, questions.jsonl, questions.csv, cost.json, verdict.json,
@@ -10,37 +12,21 @@ import csv
 import io
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ragft.errors import InputError, NotFoundError
-from ragft.evaluate.records import QuestionRecord, RunManifest, RunTable
+from ragft.evaluate.records import QuestionRecord
+from ragft.evaluate.run_folder import Run, load_run
 from ragft.evaluate.table import ROW_SPECS, TableSettings, format_value, paired_winner, per_question
 from ragft.files import write_atomic
 
-MANIFEST, CONFIG, TABLE = "manifest.json", "config.json", "table.json"
-QUESTIONS, QUESTIONS_CSV, COST, VERDICT = "questions.jsonl", "questions.csv", "cost.json", "verdict.json"
-DEFAULT_ROOT = Path("runs")
-
-
-@dataclass
-class Run:
-    """A run folder read back: what was configured, what each system answered, the table and the verdict."""
-
-    path: Path
-    manifest: RunManifest
-    records: list[QuestionRecord]
-    table: RunTable | None = None
-    cost: dict[str, Any] | None = None
-    verdict: dict[str, Any] | None = None
-
-    @property
-    def run_id(self) -> str:
-        return self.manifest.run_id
+if TYPE_CHECKING:
+    from ragft.advise.profile import Profile
+    from ragft.advise.rules import Rules
+    from ragft.evaluate.decision import MeasuredVerdict
 
 
 def new_run_dir(root: Path | str, label: str, now: datetime | None = None) -> Path:
@@ -94,29 +80,6 @@ def write_records(path: Path, records: Iterable[QuestionRecord]) -> Path:
     return write_atomic(path, records_jsonl_text(records))
 
 
-def read_records(path: Path, repair: bool = False) -> list[QuestionRecord]:
-    """The rows of questions.jsonl. A last line cut short by a kill is dropped (and, with repair=True,
-    removed from the file so appending continues cleanly); a bad line elsewhere is an error."""
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(QuestionRecord.model_validate_json(line))
-        except ValidationError as error:
-            if number == len(lines) and not line.endswith("\n"):
-                if repair:
-                    write_atomic(path, "".join(lines[:-1]))
-                break
-            first = error.errors()[0]
-            raise InputError(f"{path}:{number}: not a question record ({first['msg']}); "
-                             "the run folder was edited or belongs to another ragft version") from None
-    return records
-
-
 CSV_COLUMNS = ("system", "question_id", "repeat", "question", "answer", "reference_answer", "hallucinated",
                "abstained", "grounded", "supported_ratio", "judge_hallucinated", "input_tokens", "output_tokens",
                "cost_usd", "model", "error", "relevant_ids", "retrieved_doc_ids")
@@ -144,39 +107,17 @@ def write_csv(path: Path, records: Sequence[QuestionRecord]) -> Path:
     return write_atomic(path, records_csv(records))
 
 
-def load_manifest(path: Path | str) -> RunManifest:
-    folder = Path(path)
-    file = folder / MANIFEST
-    if not file.is_file():
-        raise NotFoundError(f"{folder}: not a run folder (no {MANIFEST}); list runs with `ragft eval list`")
-    try:
-        return RunManifest.model_validate_json(file.read_text(encoding="utf-8"))
-    except ValidationError as error:
-        raise InputError(f"{file}: unreadable run manifest ({error.errors()[0]['msg']})") from None
+def verdict_of_run(path: Path | str, profile: Profile | None = None, rules: Rules | None = None,
+                   contenders: Sequence[str] | None = None) -> MeasuredVerdict:
+    """Re-derive a finished run's measured verdict, for its own profile or another (no re-measuring)."""
+    from ragft.advise.examples import load_profile_or_example
+    from ragft.evaluate.decision import decide, evidence_of
 
-
-def load_run(path: Path | str) -> Run:
-    folder = Path(path)
-    manifest = load_manifest(folder)
-    table = RunTable.model_validate_json((folder / TABLE).read_text()) if (folder / TABLE).is_file() else None
-    return Run(path=folder, manifest=manifest, records=read_records(folder / QUESTIONS), table=table,
-               cost=_read_json(folder / COST), verdict=_read_json(folder / VERDICT))
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def list_runs(root: Path | str = DEFAULT_ROOT) -> list[tuple[Path, RunManifest]]:
-    """Run folders under `root`, oldest first; folders without a readable manifest are skipped."""
-    root = Path(root)
-    runs = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        try:
-            runs.append((folder, load_manifest(folder)))
-        except (NotFoundError, InputError):
-            continue
-    return runs
+    run = load_run(path)
+    evidence = evidence_of(run, contenders)
+    if profile is None:
+        profile = load_profile_or_example(run.manifest.config.get("profile"))
+    return decide(evidence, profile, rules)
 
 
 # --- compare ----------------------------------------------------------------------------------------
@@ -205,14 +146,11 @@ class RunComparison(BaseModel):
 def compare_runs(a: Run, b: Run, settings: TableSettings | None = None) -> RunComparison:
     """Per metric and system present in both runs: a, b, b - a and which is better. Paired bootstrap on the
     questions both runs answered when per-question values exist, else interval overlap, else "n/a"."""
-    if a.table is None or b.table is None:
-        missing = a.path if a.table is None else b.path
-        raise InputError(f"{missing}: the run has no {TABLE} (interrupted?); finish it with "
-                         f"`ragft eval run --resume {missing}`")
+    a_table, b_table = a.finished_table(), b.finished_table()
     settings = settings or TableSettings(seed=a.manifest.seed)
-    b_rows = {row.key: row for row in b.table.rows}
+    b_rows = {row.key: row for row in b_table.rows}
     deltas = []
-    for row in a.table.rows:
+    for row in a_table.rows:
         other = b_rows.get(row.key)
         if other is None:
             continue

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from ragft.evaluate.draft import Draft
-from ragft.evaluate.faq import reference_answer
+from ragft.qa.faq import reference_answer
 from ragft.rag.document import Chunk, Document
 
 MIN_ANSWER_WORDS = 6

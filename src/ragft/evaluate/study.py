@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ragft.errors import InputError, RagftError
+from ragft.evaluate.progress import EvalProgressCallback, reporter
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class StudyResult:
 
 def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", budget: str = "tiny",
               source_dir: str | Path | None = None, profile: str | None = "python-docs-assistant",
-              seed: int = 0, progress: bool = True, say: Callable[[str], None] = print) -> StudyResult:
+              seed: int = 0, progress: bool = True, on_progress: EvalProgressCallback | None = None,
+              say: Callable[[str], None] = print) -> StudyResult:
     """Run every step into `out`. A re-run reuses an adapter only when its manifest records the same base model,
     data hash and hyperparameters, and resumes a run only when its config and adapters are the same; anything
     else (another budget in the same `out`) gets folders of its own (adapters/raft-full, run-full)."""
@@ -78,7 +80,7 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     adapters = _train_adapters(out, data, train, plan, seed, progress, say, seconds)
 
     started = time.perf_counter()
-    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, progress, say)
+    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, reporter(progress, on_progress), say)
     seconds["eval"] = time.perf_counter() - started
 
     return StudyResult(out=out, run_dir=run.path, verdict=run.verdict, table=run.table,
@@ -121,14 +123,25 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
         for other, why in passed:
             say(f"adapter for {system}: not reusing {other} ({why}); training into {path}")
         model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
-        manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model, tokenizer=tokenizer,
-                              progress=progress, overwrite=True)
+        with _free_core_threads():
+            manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model,
+                                  tokenizer=tokenizer, progress=progress, overwrite=True)
         del model
         seconds[f"train_{system}"] = time.perf_counter() - started
         say(f"adapter for {system}: {len(examples)} examples, {manifest.steps} steps, "
             f"loss {manifest.losses[0]:.2f} -> {manifest.losses[-1]:.2f} in {manifest.seconds:.0f} s")
         adapters[system] = path
     return adapters
+
+
+def _free_core_threads():
+    """torch threads = the cores other tasks leave free, for one training: on a shared machine two threads spent
+    2.6x the wall time of one per LoRA step (docs/benchmarks.md, "Study"); on idle cores both are used."""
+    import torch
+
+    from ragft.cores import free_cores, torch_threads
+
+    return torch_threads(torch, free_cores())
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,7 @@ def _adapter_folder(root: Path, name: str, budget: str,
 
 
 def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[str, Path], profile: str | None,
-              seed: int, progress: bool, say: Callable[[str], None] = print):
+              seed: int, on_progress: EvalProgressCallback, say: Callable[[str], None] = print):
     from ragft.evaluate.runner import run_eval
 
     systems = [
@@ -212,7 +225,27 @@ def _evaluate(out: Path, bench: str, source_dir, plan: Budget, adapters: dict[st
         say(f"run: not resuming {other} ({why}); running into {run_dir}")
     if resume:
         say(f"run: resuming {run_dir} (same config and adapters)")
-    return run_eval(None if resume else config, out=run_dir, resume=run_dir if resume else None, progress=progress)
+    else:
+        _seed_embedding_cache(out / "raft-index", run_dir / "index")
+    return run_eval(None if resume else config, out=run_dir, resume=run_dir if resume else None,
+                    on_progress=on_progress)
+
+
+def _seed_embedding_cache(source: Path, index: Path) -> None:
+    """The run's index starts with the RAFT index's embedding cache: the same corpus, so its chunks are embedded
+    once per study, not twice (the cache is keyed by embedder name + text, so a vector is never reused across
+    embedders)."""
+    from ragft.files import atomic_path
+    from ragft.rag.engine import EMBEDDING_CACHE_FILE
+
+    cache, target = source / EMBEDDING_CACHE_FILE, index / EMBEDDING_CACHE_FILE
+    if cache.is_file() and not target.exists():
+        import sqlite3
+        from contextlib import closing
+
+        with atomic_path(target) as staging, closing(sqlite3.connect(cache)) as reading, \
+                closing(sqlite3.connect(staging)) as writing:
+            reading.backup(writing)
 
 
 # Where the bench files came from, not what they are (their sha256 is checked when a run resumes).
@@ -226,7 +259,7 @@ def _run_folder(out: Path, budget: str, config: dict[str, Any]) -> tuple[Path, b
     import shutil
 
     from ragft.evaluate.config import config_from_mapping
-    from ragft.evaluate.runs import MANIFEST, load_manifest
+    from ragft.evaluate.run_folder import MANIFEST, load_manifest
 
     wanted = _comparable(config_from_mapping(config).model_dump(mode="json"))
     passed = []

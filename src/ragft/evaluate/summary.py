@@ -7,17 +7,8 @@ from typing import Any, Sequence
 
 from ragft.evaluate.config import EvalConfig
 from ragft.evaluate.records import QuestionRecord, RunManifest
-from ragft.evaluate.runs import (
-    COST,
-    QUESTIONS,
-    QUESTIONS_CSV,
-    TABLE,
-    VERDICT,
-    read_records,
-    write_csv,
-    write_json,
-    write_records,
-)
+from ragft.evaluate.run_folder import COST, QUESTIONS, QUESTIONS_CSV, TABLE, VERDICT, read_records
+from ragft.evaluate.runs import write_csv, write_json, write_records
 from ragft.evaluate.table import Measured, TableSettings, build_table
 
 RETRIEVING = ("rag", "hybrid")

@@ -165,10 +165,11 @@ def facts_from_items(items: Iterable[Any], source: str) -> list[Example]:
 
 
 def facts_from_corpus(corpus_dir: str) -> list[Example]:
-    """Offline: Q/A pairs from a corpus already shaped as questions (FAQ headings, Q/A JSONL)."""
-    from ragft.evaluate.evalset import make_evalset
+    """Offline: Q/A pairs from a corpus already shaped as questions (`ragft.qa`: FAQ headings, Q/A JSONL)."""
+    from ragft.qa.pairs import read_qa_pairs
 
-    return facts_from_items(make_evalset(corpus_dir), source=corpus_dir)
+    return [Example(prompt=pair.question, completion=pair.answer, doc_id=pair.doc_id, group=pair.id,
+                    source=corpus_dir) for pair in read_qa_pairs(corpus_dir)]
 
 
 _QA_LINE = re.compile(r"^\s*(Q|A)\s*[:.]\s*(.+)$", re.IGNORECASE)

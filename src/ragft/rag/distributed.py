@@ -19,10 +19,13 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ragft.errors import InputError, MissingDependencyError, RagftError
 from ragft.rag.progress import COMPACTING, INDEXING, reporter
+
+if TYPE_CHECKING:
+    from ragft.rag.catalog import Chunking
 
 ENGINES = ("local", "ray")
 LOCAL_SCHEMES = ("local", "qdrant+local")        # stores one process owns: not for writers on many machines
@@ -94,7 +97,8 @@ class BatchResult:
 class IngestWorker:
     """A Ray actor: its own embedder and store connection; `ingest` loads, chunks, embeds and writes a batch."""
 
-    def __init__(self, location: str, embedder: str, chunking: dict[str, int]):
+    def __init__(self, location: str, embedder: str, chunking: Chunking):
+        from ragft.rag.catalog import Catalog
         from ragft.rag.embedders import create_embedder
         from ragft.rag.engine import Index
         from ragft.rag.stores import open_store
@@ -102,7 +106,7 @@ class IngestWorker:
         self.embedder = create_embedder(embedder)
         self.store = open_store(location)
         self.loader = Index.__new__(Index)        # the engine's own loading and chunking, nothing else
-        self.loader.meta = {"chunking": dict(chunking)}
+        self.loader.catalog = Catalog(embedder, "", 0, chunking)
 
     def describe(self) -> tuple[str, int]:
         return self.embedder.name, self.embedder.dim
@@ -167,7 +171,7 @@ def _sync(index, ray, location, paths, root, workers, files_per_task, max_retrie
     if batches:
         _ensure_table(index)
         actor = ray.remote(num_cpus=1, max_restarts=max_retries, max_task_retries=max_retries)(IngestWorker)
-        pool = [actor.remote(location, index.meta["embedder"], index.meta["chunking"])
+        pool = [actor.remote(location, index.catalog.embedder, index.catalog.chunking)
                 for _ in range(min(workers, len(batches)))]
         report.engine["workers"] = len(pool)
         try:
@@ -195,9 +199,10 @@ def _ensure_table(index) -> None:
 
 def _check_embedders(index, ray, pool) -> None:
     name, dim = ray.get(pool[0].describe.remote())
-    if (name, dim) != (index.meta["embedder_id"], index.meta["dim"]):
-        raise InputError(f"the Ray workers' embedder {index.meta['embedder']} is {name} ({dim} dims), the index was "
-                         f"built with {index.meta['embedder_id']} ({index.meta['dim']} dims): install the same "
+    catalog = index.catalog
+    if (name, dim) != (catalog.embedder_id, catalog.dim):
+        raise InputError(f"the Ray workers' embedder {catalog.embedder} is {name} ({dim} dims), the index was "
+                         f"built with {catalog.embedder_id} ({catalog.dim} dims): install the same "
                          "ragft and models on every node")
 
 
@@ -208,7 +213,7 @@ def _run(index, ray, pool, batches, report, tell, total: int) -> None:
 
     def submit(worker) -> None:
         batch = queue.pop()
-        known = [d for source, _ in batch for d in index.meta["sources"].get(source.doc_id, {}).get("doc_ids", ())]
+        known = [d for source, _ in batch for d in index.catalog.doc_ids_of(source.doc_id)]
         in_flight[worker.ingest.remote(batch)] = (worker, batch, index.store.chunk_ids(known))
 
     for worker in pool:

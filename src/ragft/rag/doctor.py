@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ragft.errors import NoIndexError
+from ragft.rag.catalog import Catalog
 
 NORM_TOLERANCE = 1e-3
 
@@ -52,6 +53,7 @@ class _Rows:
 
 def check(path: str | Path, store: str | None = None) -> DoctorReport:
     """Check the index at `path` (its store at `store`, default: the LanceDB in `path`) without changing it."""
+    from ragft.rag.engine import _catalog
     from ragft.rag.lock import holder
     from ragft.rag.stores import open_store
 
@@ -61,13 +63,14 @@ def check(path: str | Path, store: str | None = None) -> DoctorReport:
     meta = opened.read_meta()
     if not meta:
         raise NoIndexError(str(path))
+    catalog = _catalog(meta, path)
     writer = holder(path)
     if writer:
         report.notes.append(f"pid {writer} is writing this index now; figures may be mid-change")
     rows = _rows(opened)
-    _check_rows(rows, meta, report)
-    _check_meta(meta, report)
-    _check_bm25(path, meta, rows, report)
+    _check_rows(rows, catalog, report)
+    _check_meta(catalog, report)
+    _check_bm25(path, catalog, rows, report)
     return report
 
 
@@ -85,18 +88,18 @@ def repair(path: str | Path, store: str | None = None, embedder: str | None = No
             return before
         with Index.open(path, embedder=embedder, create=False, store=store) as index:
             doomed = sorted({d for p in before.problems for d in p.doc_ids})
-            sources = _sources_of(index.meta, doomed, index.store)
+            sources = _sources_of(index.catalog, doomed, index.store)
             actions = [f"dropped {len(doomed)} document(s): {_sample(doomed)}"] if doomed else []
             index._delete_documents(doomed)
             for key in sources:
-                index.meta["sources"].pop(key, None)
+                index.catalog.forget_source(key)
             index._commit_meta()
             if any(p.kind == "bm25" for p in before.problems):
                 _rebuild_bm25(index)
                 actions.append("rebuilt BM25 from the store")
             index._save_bm25_if_dirty()
             _resync(index, sources, progress)
-            back = sorted(key for key in sources if key in index.meta["sources"])
+            back = sorted(key for key in sources if key in index.catalog.sources)
             if back:
                 actions.append(f"re-synced {len(back)} source file(s)")
             gone = sorted(set(sources) - set(back))
@@ -123,10 +126,10 @@ def _rows(store) -> _Rows:
     return _Rows([c.id for c in chunks], [c.doc_id for c in chunks], None)
 
 
-def _check_rows(rows: _Rows, meta: dict[str, Any], report: DoctorReport) -> None:
-    documents = meta.get("documents", {})
+def _check_rows(rows: _Rows, catalog: Catalog, report: DoctorReport) -> None:
+    documents = catalog.documents
     report.figures.update(rows=len(rows.ids), chunks=len(set(rows.ids)), documents=len(documents),
-                          sources=len(meta.get("sources", {})))
+                          sources=len(catalog.sources))
     id_counts = Counter(rows.ids)
     doubled = {cid for cid, n in id_counts.items() if n > 1}
     if doubled:
@@ -138,24 +141,24 @@ def _check_rows(rows: _Rows, meta: dict[str, Any], report: DoctorReport) -> None
     if orphans:
         report.problems.append(Problem("orphan_chunks", f"{sum(per_doc[d] for d in orphans)} stored chunk(s) of "
                                        f"{len(orphans)} document(s) missing from meta: {_sample(orphans)}", orphans))
-    missing = tuple(sorted(d for d, info in documents.items() if info.get("chunks", 0) and not per_doc.get(d)))
+    missing = tuple(sorted(d for d, info in documents.items() if info.chunks and not per_doc.get(d)))
     if missing:
         report.problems.append(Problem("missing_chunks", f"{len(missing)} document(s) in meta have no stored "
                                        f"chunks: {_sample(missing)}", missing))
     miscounted = tuple(sorted(d for d, info in documents.items()
-                              if per_doc.get(d) and per_doc[d] != info.get("chunks")))
+                              if per_doc.get(d) and per_doc[d] != info.chunks))
     if miscounted:
         report.problems.append(Problem("chunk_count", f"{len(miscounted)} document(s) whose stored chunk count "
                                        f"differs from meta: {_sample(miscounted)}", miscounted))
     if rows.vectors is not None:
-        _check_vectors(rows, meta, report)
+        _check_vectors(rows, catalog, report)
 
 
-def _check_vectors(rows: _Rows, meta: dict[str, Any], report: DoctorReport) -> None:
+def _check_vectors(rows: _Rows, catalog: Catalog, report: DoctorReport) -> None:
     vectors = rows.vectors
-    if len(rows.ids) and vectors.shape[1] != meta.get("dim"):
+    if len(rows.ids) and vectors.shape[1] != catalog.dim:
         report.problems.append(Problem("dimension", f"stored vectors have {vectors.shape[1]} dimensions, meta "
-                                       f"says {meta.get('dim')}; rebuild with --rebuild", tuple(sorted(set(rows.doc_ids)))))
+                                       f"says {catalog.dim}; rebuild with --rebuild", tuple(sorted(set(rows.doc_ids)))))
         return
     finite = np.isfinite(vectors).all(axis=1)
     norms = np.linalg.norm(np.where(finite[:, None], vectors, 0), axis=1)
@@ -166,20 +169,19 @@ def _check_vectors(rows: _Rows, meta: dict[str, Any], report: DoctorReport) -> N
                                        f"in {len(docs)} document(s): {_sample(docs)}", docs))
 
 
-def _check_meta(meta: dict[str, Any], report: DoctorReport) -> None:
-    documents = meta.get("documents", {})
-    dangling = sorted(key for key, source in meta.get("sources", {}).items()
-                      if any(d not in documents for d in source.get("doc_ids", ())))
+def _check_meta(catalog: Catalog, report: DoctorReport) -> None:
+    dangling = sorted(key for key, source in catalog.sources.items()
+                      if any(d not in catalog.documents for d in source.doc_ids))
     if dangling:
         report.problems.append(Problem("sources", f"{len(dangling)} source(s) list documents missing from meta: "
                                        f"{_sample(dangling)}", tuple(dangling)))
 
 
-def _check_bm25(path: Path, meta: dict[str, Any], rows: _Rows, report: DoctorReport) -> None:
+def _check_bm25(path: Path, catalog: Catalog, rows: _Rows, report: DoctorReport) -> None:
     from ragft.rag.bm25 import BM25Index
     from ragft.rag.engine import BM25_FILE, _bm25_stamp
 
-    saved = BM25Index.load(path / BM25_FILE, _bm25_stamp(meta))
+    saved = BM25Index.load(path / BM25_FILE, _bm25_stamp(catalog))
     if saved is None:
         report.notes.append("BM25 file missing or older than the store: rebuilt from the store at next open")
         return
@@ -194,18 +196,19 @@ def _check_bm25(path: Path, meta: dict[str, Any], rows: _Rows, report: DoctorRep
 # ---- repairing --------------------------------------------------------------------------------------------
 
 
-def _sources_of(meta: dict[str, Any], doc_ids: list[str], store) -> dict[str, dict[str, Any]]:
-    """The sources to re-sync: those listing a doomed document, and for orphans (chunks written by a sync
-    killed before its meta write) the file named in their chunks' `source`."""
+def _sources_of(catalog: Catalog, doc_ids: list[str], store) -> dict[str, str | None]:
+    """The sources to re-sync, by key, with their file's path (None: unknown): those listing a doomed document,
+    and for orphans (chunks written by a sync killed before its meta write) the file named in their chunks'
+    `source`."""
     wanted = set(doc_ids)
-    found = {key: dict(source) for key, source in meta["sources"].items() if wanted & set(source.get("doc_ids", ()))}
-    orphans = wanted - set(meta["documents"])
+    found = {key: source.path for key, source in catalog.sources.items() if wanted & set(source.doc_ids)}
+    orphans = wanted - set(catalog.documents)
     for chunk in store.get(_chunk_ids(store, sorted(orphans))):
         key, where = chunk.doc_id.split("#", 1)[0], chunk.metadata.get("source")
         if key not in found and where and Path(where).is_file():
-            found[key] = {"path": str(Path(where).resolve())}
+            found[key] = str(Path(where).resolve())
     for doc_id in orphans:
-        found.setdefault(doc_id.split("#", 1)[0], {})
+        found.setdefault(doc_id.split("#", 1)[0], None)
     return found
 
 
@@ -213,10 +216,10 @@ def _chunk_ids(store, doc_ids: list[str]) -> list[str]:
     return store.chunk_ids(doc_ids)
 
 
-def _resync(index, sources: dict[str, dict[str, Any]], progress: bool) -> None:
+def _resync(index, sources: dict[str, str | None], progress: bool) -> None:
     by_root: dict[Path, list[Path]] = {}
-    for key, source in sources.items():
-        where = Path(source["path"]) if source.get("path") else None
+    for key, path in sources.items():
+        where = Path(path) if path else None
         if where is None or not where.is_file():
             continue
         root = Path(*where.parts[: len(where.parts) - len(Path(key).parts)])

@@ -5,7 +5,6 @@ cache and the answer cache. Every change bumps the index generation, which inval
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -19,6 +18,7 @@ from ragft.errors import IndexMismatchError, InputError, NoIndexError, RagftErro
 from ragft.files import sha256_stream
 from ragft.rag.answer_cache import AnswerCache
 from ragft.rag.bm25 import BM25Index
+from ragft.rag.catalog import DEFAULT_K, Catalog, Chunking, SearchSettings
 from ragft.rag.discovery import printable
 from ragft.rag.document import Chunk, Document, Hit
 from ragft.rag.lock import holder, write_lock, writes
@@ -27,7 +27,6 @@ from ragft.rag.search import MODES, SearchConfig, search
 
 DEFAULT_INDEX = ".ragft/index"
 DEFAULT_EMBEDDER = "minilm"
-FORMAT = 1
 BM25_FILE = "bm25.npz"
 ANSWER_CACHE_FILE = "answers.sqlite"
 EMBEDDING_CACHE_FILE = "embeddings.sqlite"
@@ -62,16 +61,22 @@ class SyncReport:
 
 
 class Index:
-    """A persistent, incrementally updated RAG index; open it with `Index.open(path)`."""
+    """A persistent, incrementally updated RAG index; open it with `Index.open(path)`.
 
-    def __init__(self, path: Path, store, embedder, meta: dict[str, Any], bm25: BM25Index,
+    `catalog` (ragft.rag.catalog.Catalog) is what it knows about itself, persisted as meta.json: embedder,
+    chunking, generation, `catalog.sources` and `catalog.documents`, and the saved search settings
+    (`catalog.search`, written by `save_search_settings`). `config` is the SearchConfig searches use and
+    `default_k` the k `search` takes when its caller gives none."""
+
+    def __init__(self, path: Path, store, embedder, catalog: Catalog, bm25: BM25Index,
                  config: SearchConfig, answers: AnswerCache):
         self.path = path
         self.store = store
         self.embedder = embedder
-        self.meta = meta
+        self.catalog = catalog
         self.bm25 = bm25
         self.config = config
+        self.default_k = catalog.search.k if catalog.search and catalog.search.k else DEFAULT_K
         self.answers = answers
         self._bm25_dirty = False
         self._answerer = None                   # ragft.rag.answering.Answerer of Index.ask, made on first use
@@ -100,7 +105,8 @@ class Index:
         `chunk_tokens`/`overlap`: None = as recorded (new: 200/32). An index built with another embedder or
         chunking raises IndexMismatchError; `rebuild=True` wipes it first. `cache_threshold=None` turns
         near-duplicate answer caching off (exact matches are still served). `store`: a store location
-        (e.g. a pgvector/qdrant URL) instead of the embedded LanceDB in `path`; BM25 and caches stay in `path`."""
+        (e.g. a pgvector/qdrant URL) instead of the embedded LanceDB in `path`; BM25 and caches stay in `path`.
+        `search_config`: None = the settings saved with `save_search_settings` (none saved: SearchConfig())."""
         from ragft.rag.stores import open_store
 
         path = Path(path)
@@ -116,26 +122,29 @@ class Index:
             raise NoIndexError(str(path))
         chunking = _chunking(meta, path, chunk_tokens, overlap)
         embedder, label = _resolve_embedder(meta, path, embedder, embedding_cache)
-        if not meta:
-            meta = _new_meta(embedder, label, chunking)
-            store.write_meta(meta)
+        if meta:
+            catalog = _catalog(meta, path)
+        else:
+            catalog = Catalog.new(label, embedder.name, embedder.dim, Chunking.from_json(chunking))
+            store.write_meta(catalog.to_json())
         stored_dim = store.dim
         if store.count() and stored_dim is not None and stored_dim != embedder.dim:
             raise IndexMismatchError(
                 f"index at {path} holds {stored_dim}-dimensional vectors but embedder {embedder.name} "
                 f"gives {embedder.dim}; open it with rebuild=True"
             )
-        bm25 = _open_bm25(path, store, meta)
+        bm25 = _open_bm25(path, store, catalog)
         answers = AnswerCache(path / ANSWER_CACHE_FILE, threshold=cache_threshold)
-        answers.invalidate(meta["generation"])
-        index = cls(path, store, embedder, meta, bm25, search_config or SearchConfig(), answers)
+        answers.invalidate(catalog.generation)
+        config = search_config or catalog.search_config() or SearchConfig()
+        index = cls(path, store, embedder, catalog, bm25, config, answers)
         index._owned_embedder = embedder if embedding_cache else None
         return index
 
     def close(self) -> None:
         """Persist BM25 if documents were added or removed since the last save."""
         if self._bm25_dirty:
-            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.meta))
+            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.catalog))
             self._bm25_dirty = False
         self.answers.close()
         if self._owned_embedder is not None:
@@ -149,7 +158,7 @@ class Index:
 
     @property
     def generation(self) -> int:
-        return int(self.meta["generation"])
+        return int(self.catalog.generation)
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -180,7 +189,7 @@ class Index:
                 pending = []
                 # meta.json holds every source: written after each batch, a sync of N files would write
                 # O(N^2) bytes. Committed once the index has grown by an eighth, it is O(N).
-                if uncommitted >= max(_EMBED_BATCH, len(self.meta["sources"]) // 8):
+                if uncommitted >= max(_EMBED_BATCH, len(self.catalog.sources) // 8):
                     self._commit_meta()
                     uncommitted = 0
         if self._write_sources(pending, report) or uncommitted:
@@ -213,8 +222,7 @@ class Index:
                 name = printable(source.path)
                 report.failed.append((name, f"{name}: cannot read ({printable(error.strerror or error)})"))
                 continue
-            known = self.meta["sources"].get(source.doc_id)
-            if known and known["hash"] == digest and known.get("chunking") == self.meta["chunking"]:
+            if self.catalog.is_current(source.doc_id, digest):
                 report.unchanged += 1
             else:
                 todo.append((source, digest))
@@ -228,9 +236,7 @@ class Index:
         report = SyncReport()
         docs = list(documents)
         chunks = [chunk for doc in docs for chunk in self._chunk(doc)]
-        self._replace_documents(docs, chunks, report)
-        for doc in docs:
-            self.meta["documents"][doc.id]["source_key"] = None
+        self._replace_documents(docs, chunks, report)     # recorded without a source
         self._commit_meta()
         return self._finish(report, started)
 
@@ -238,12 +244,9 @@ class Index:
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Remove documents by id; returns the number of chunks removed. (A later sync re-adds a
         document whose file is still there: sync mirrors files.)"""
-        ids = [d for d in doc_ids if d in self.meta["documents"]]
+        ids = [d for d in doc_ids if d in self.catalog.documents]
         removed = self._delete_documents(ids)
-        for key, source in list(self.meta["sources"].items()):
-            source["doc_ids"] = [d for d in source["doc_ids"] if d not in ids]
-            if not source["doc_ids"]:
-                del self.meta["sources"][key]
+        self.catalog.unlist_documents(ids)
         self._commit_meta()
         return removed
 
@@ -271,8 +274,8 @@ class Index:
     def _chunk(self, doc: Document, notes: list[str] | None = None) -> list[Chunk]:
         from ragft.rag.chunking import chunk_document
 
-        chunking = self.meta["chunking"]
-        chunks = chunk_document(doc, max_tokens=chunking["max_tokens"], overlap=chunking["overlap"], notes=notes)
+        chunking = self.catalog.chunking
+        chunks = chunk_document(doc, max_tokens=chunking.max_tokens, overlap=chunking.overlap, notes=notes)
         if doc.source:
             chunks = [
                 c if "source" in c.metadata else replace(c, metadata={**c.metadata, "source": doc.source})
@@ -287,7 +290,7 @@ class Index:
         if not pending:
             return 0
         for source, digest, docs, _ in pending:
-            old = set(self.meta["sources"].get(source.doc_id, {}).get("doc_ids", ()))
+            old = set(self.catalog.doc_ids_of(source.doc_id))
             stale = sorted(old - {d.id for d in docs})
             report.chunks_removed += self._delete_documents(stale)
             report.removed.extend(stale)
@@ -295,21 +298,15 @@ class Index:
         chunks = [chunk for *_, batch_chunks in pending for chunk in batch_chunks]
         self._replace_documents(docs, chunks, report, written)
         for source, digest, batch_docs, _ in pending:
-            self.meta["sources"][source.doc_id] = {
-                "path": printable(Path(source.path).resolve()),
-                "hash": digest,
-                "chunking": self.meta["chunking"],
-                "doc_ids": [d.id for d in batch_docs],
-            }
-            for doc in batch_docs:
-                self.meta["documents"][doc.id]["source_key"] = source.doc_id
+            self.catalog.record_source(source.doc_id, printable(Path(source.path).resolve()), digest,
+                                       [d.id for d in batch_docs])
         return len(chunks)
 
     def _replace_documents(self, docs: list[Document], chunks: list[Chunk], report: SyncReport,
                            written: Sequence[str] | None = None) -> None:
         """`written`: a worker already replaced these documents' chunks in the store (ragft.rag.distributed);
         these are the chunk ids it removed. None: delete, embed and upsert here."""
-        known = [d.id for d in docs if d.id in self.meta["documents"]]
+        known = [d.id for d in docs if d.id in self.catalog.documents]
         if written is None:
             # Every doc id, not just the known ones: a run interrupted before its meta write left chunks behind.
             report.chunks_removed += self._delete_documents([d.id for d in docs])
@@ -326,12 +323,7 @@ class Index:
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
         for doc in docs:
             (report.updated if doc.id in known else report.added).append(doc.id)
-            self.meta["documents"][doc.id] = {
-                "title": doc.title,
-                "source": doc.source,
-                "hash": doc.content_hash or hashlib.sha256(doc.text.encode()).hexdigest(),
-                "chunks": per_doc.get(doc.id, 0),
-            }
+            self.catalog.record_document(doc, per_doc.get(doc.id, 0))
         report.chunks_added += len(chunks)
 
     def _delete_documents(self, doc_ids: Sequence[str]) -> int:
@@ -341,15 +333,14 @@ class Index:
         removed = self.store.delete_documents(doc_ids)
         self.bm25.remove(chunk_ids)
         self._bm25_dirty = True
-        for doc_id in doc_ids:
-            self.meta["documents"].pop(doc_id, None)
+        self.catalog.forget_documents(doc_ids)
         return removed
 
     def _forget_source(self, key: str, report: SyncReport) -> None:
-        known = self.meta["sources"].pop(key, None)
+        known = self.catalog.forget_source(key)
         if known:
-            report.chunks_removed += self._delete_documents(known["doc_ids"])
-            report.removed.extend(known["doc_ids"])
+            report.chunks_removed += self._delete_documents(known.doc_ids)
+            report.removed.extend(known.doc_ids)
             self._commit_meta()
 
     def _remove_missing_sources(self, paths: list[Path], seen: set[str], report: SyncReport,
@@ -357,24 +348,37 @@ class Index:
         """Forget sources no longer found under `paths`, except under folders that could not be listed."""
         scopes = [p.resolve() for p in paths]
         kept = [p.resolve() for p in keep_under]
-        for key, known in list(self.meta["sources"].items()):
+        for key, known in list(self.catalog.sources.items()):
             if key in seen:
                 continue
-            where = Path(known["path"])
+            where = Path(known.path)
             if any(where == folder or folder in where.parents for folder in kept):
                 continue
             if any(where == scope or scope in where.parents for scope in scopes):
                 self._forget_source(key, report)
 
     def _commit_meta(self) -> None:
-        self.meta["generation"] += 1
-        self.meta["updated"] = time.time()
-        self.store.write_meta(self.meta)
+        self.catalog.commit()
+        self.store.write_meta(self.catalog.to_json())
         self.answers.invalidate(self.generation)
+
+    @writes
+    def save_search_settings(self, config: SearchConfig, k: int | None = None,
+                             tuned: dict[str, Any] | None = None) -> None:
+        """Save `config` (and `k`, search's default depth; `tuned`, free-form provenance such as
+        {"by": "ragft eval tune", "eval_set": ..., "test_ndcg": ...}) with the index, as `catalog.search`:
+        a later `Index.open` without a search_config searches with them. Applies to this index too; bumps
+        the generation (cached answers were retrieved with the old settings)."""
+        self.catalog.search = SearchSettings.from_config(config, k, tuned)
+        self.config = config
+        self.default_k = k or DEFAULT_K
+        self._commit_meta()
+        self._bm25_dirty = True            # its stamp follows the generation: re-stamped, not rebuilt at next open
+        self._save_bm25_if_dirty()
 
     def _save_bm25_if_dirty(self) -> None:
         if self._bm25_dirty:
-            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.meta))
+            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.catalog))
             self._bm25_dirty = False
 
     def _finish(self, report: SyncReport, started: float) -> SyncReport:
@@ -394,7 +398,7 @@ class Index:
     def search(
         self,
         query: str,
-        k: int = 10,
+        k: int | None = None,
         mode: str = "hybrid",
         where: dict[str, Any] | None = None,
         *,
@@ -404,13 +408,14 @@ class Index:
         weights: dict[str, float] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Top-k chunks for `query` by hybrid (dense + BM25 fused), dense or BM25 ranking.
+        """Top-k chunks for `query` by hybrid (dense + BM25 fused), dense or BM25 ranking; k=None: `default_k`
+        (the saved search settings' k, else 10).
 
         `where` filters on doc_id/title/source/metadata (see ragft.rag.filters); `fusion`, `alpha`, `rrf_k`,
         `weights` override the index's SearchConfig (rrf_k/weights alone imply fusion="rrf", alpha alone
         "convex"); `query_vector` skips embedding the query (batch evaluation)."""
         config = _search_config(self.config, fusion, alpha, rrf_k, weights)
-        hits, _, _ = self.retrieve(query, k, mode, where, query_vector, config)
+        hits, _, _ = self.retrieve(query, self.default_k if k is None else k, mode, where, query_vector, config)
         return hits
 
     def embed_query(self, query: str) -> np.ndarray:
@@ -447,18 +452,20 @@ class Index:
         """Sizes, settings and cache figures of this index."""
         return {
             "path": str(self.path),
-            "documents": len(self.meta["documents"]),
-            "sources": len(self.meta["sources"]),
+            "documents": len(self.catalog.documents),
+            "sources": len(self.catalog.sources),
             "chunks": self.store.count(),
             "dense_index": self.store.index_description,
-            "embedder": self.meta["embedder"],
-            "embedder_id": self.meta["embedder_id"],
-            "dim": self.meta["dim"],
-            "chunking": self.meta["chunking"],
+            "embedder": self.catalog.embedder,
+            "embedder_id": self.catalog.embedder_id,
+            "dim": self.catalog.dim,
+            "chunking": self.catalog.chunking.to_json(),
             "generation": self.generation,
             "bm25_terms": len(self.bm25.vocab),
             "search": {"fusion": self.config.fusion, "alpha": self.config.alpha, "rrf_k": self.config.rrf_k,
-                       "weights": dict(self.config.weights), "candidates": self.config.candidates},
+                       "weights": dict(self.config.weights), "candidates": self.config.candidates,
+                       "k": self.default_k},
+            "saved_search": None if self.catalog.search is None else self.catalog.search.to_json(),
             "answer_cache": self.answers.stats(),
             "embedding_cache": dict(getattr(self.embedder, "stats", {}) or {}),
         }
@@ -477,19 +484,11 @@ def _wipe(path: Path) -> None:
             target.unlink()
 
 
-def _new_meta(embedder, label: str, chunking: dict[str, int]) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "embedder": label,
-        "embedder_id": embedder.name,
-        "dim": embedder.dim,
-        "chunking": chunking,
-        "generation": 0,
-        "created": time.time(),
-        "updated": time.time(),
-        "sources": {},
-        "documents": {},
-    }
+def _catalog(meta: dict[str, Any], path: Path) -> Catalog:
+    try:
+        return Catalog.from_json(meta)
+    except InputError as error:
+        raise InputError(f"index at {path}: {error}") from None
 
 
 def _chunking(meta: dict[str, Any], path: Path, chunk_tokens: int | None, overlap: int | None) -> dict[str, int]:
@@ -564,22 +563,22 @@ def _search_config(config: SearchConfig, fusion, alpha, rrf_k, weights) -> Searc
                    rrf_k=config.rrf_k if rrf_k is None else rrf_k, weights={**config.weights, **(weights or {})})
 
 
-def _bm25_stamp(meta: dict[str, Any]) -> str:
-    return f"{meta['created']}:{meta['generation']}"
+def _bm25_stamp(catalog: Catalog) -> str:
+    return catalog.stamp
 
 
 def _bm25_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{' '.join(chunk.heading_path)}\n{chunk.text}" if chunk.title else chunk.text
 
 
-def _open_bm25(path: Path, store, meta: dict[str, Any]) -> BM25Index:
-    loaded = BM25Index.load(path / BM25_FILE, _bm25_stamp(meta))
+def _open_bm25(path: Path, store, catalog: Catalog) -> BM25Index:
+    loaded = BM25Index.load(path / BM25_FILE, _bm25_stamp(catalog))
     if loaded is not None and len(loaded) == store.count():
         return loaded
     chunks = list(store.chunks())
     index = BM25Index.build([c.id for c in chunks], [_bm25_text(c) for c in chunks])
     if chunks and holder(path) in (None, os.getpid()):   # a reader racing a writer keeps its view in memory
-        index.save(path / BM25_FILE, _bm25_stamp(meta))
+        index.save(path / BM25_FILE, _bm25_stamp(catalog))
     return index
 
 

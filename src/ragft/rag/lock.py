@@ -125,7 +125,7 @@ def writes(method):
         with write_lock(index.path):
             on_disk = index.store.read_meta()
             if on_disk and (on_disk.get("generation"), on_disk.get("created")) != \
-                    (index.meta.get("generation"), index.meta.get("created")):
+                    (index.catalog.generation, index.catalog.created):
                 raise IndexBusyError(
                     f"index {index.path} was changed by another writer since it was opened; open it again and retry"
                 )

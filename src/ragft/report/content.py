@@ -8,9 +8,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ragft.evaluate.records import MetricValue, QuestionRecord, TableRow
+from ragft.evaluate.run_folder import Run
 from ragft.rag.injection import flag
 from ragft.report import charts
-from ragft.report.run import Run
 
 RETRIEVAL_METRICS = ("hit_at_1", "hit@1", "recall_at_k", "recall@k", "mrr", "ndcg_at_10", "ndcg@10")
 F1_KEYS = ("token_f1", "f1", "rouge_l")
@@ -87,18 +87,19 @@ class ReportContent:
 
 
 def build_content(run: Run, now: dt.datetime | None = None) -> ReportContent:
-    systems = list(run.table.systems)
-    latency_samples = _latency_samples(run.questions)
-    retrieval = _means(run.questions, "retrieval", systems)
-    quality = _means(run.questions, "quality", systems)
+    table = run.finished_table()
+    systems = list(table.systems)
+    latency_samples = _latency_samples(run.records)
+    retrieval = _means(run.records, "retrieval", systems)
+    quality = _means(run.records, "quality", systems)
     metrics = [m for m in RETRIEVAL_METRICS if any(m in v for v in retrieval.values())] or sorted(
         {m for v in retrieval.values() for m in v})
     return ReportContent(
         run=run,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         systems=systems,
-        rows=[_row(row, systems, run.table.confidence) for row in run.table.rows],
-        methods=_methods(run.table.rows),
+        rows=[_row(row, systems, table.confidence) for row in table.rows],
+        methods=_methods(table.rows),
         cost_svg=charts.cost_chart(run.cost, systems) if run.cost is not None else None,
         latency_svg=charts.latency_chart(latency_samples, systems) if latency_samples else None,
         latency=[_latency_stats(name, latency_samples[name]) for name in systems if name in latency_samples],
@@ -106,12 +107,12 @@ def build_content(run: Run, now: dt.datetime | None = None) -> ReportContent:
         retrieval=retrieval,
         quality=quality,
         quality_metrics=list(dict.fromkeys(m for values in quality.values() for m in values)),
-        worst=worst_answers(run.questions, systems),
+        worst=worst_answers(run.records, systems),
         prices=_prices(run.cost),
         assumptions=_assumptions(run),
         provenance=_provenance(run),
-        errors=sum(1 for q in run.questions if q.error),
-        injection=flag((ctx.chunk_id, ctx.text) for q in run.questions for ctx in q.contexts),
+        errors=sum(1 for q in run.records if q.error),
+        injection=flag((ctx.chunk_id, ctx.text) for q in run.records for ctx in q.contexts),
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Sequence
 
+from ragft.evaluate.run_folder import Run
 from ragft.report.content import ReportContent, build_content
-from ragft.report.run import Run
 
 
 @lru_cache(maxsize=None)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 import re
 
+from ragft.evaluate.run_folder import Run
 from ragft.report.content import ReportContent, build_content, metric_name
-from ragft.report.run import Run
 
 _MARKUP = re.compile(r"([\\`*_\[\]#|~])")
 

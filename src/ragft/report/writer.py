@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Iterable
 
 from ragft.errors import InputError
+from ragft.evaluate.run_folder import load_run
 from ragft.files import write_atomic
 from ragft.report.content import build_content
-from ragft.report.run import load_run
 
 FORMATS = {"html": "report.html", "md": "report.md"}
 

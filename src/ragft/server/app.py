@@ -262,9 +262,13 @@ def _run_routes(app: FastAPI) -> None:
 
     runs_dir: Path = app.state.runs_dir
 
+    def shown() -> list:
+        """Newest first, the runs a report can be drawn for (and the unreadable ones, with their problem)."""
+        return [run for run in reversed(list_runs(runs_dir)) if run.finished or run.problem]
+
     @app.get("/runs", response_class=HTMLResponse)
     async def runs(request: Request):
-        return page(request, "runs.html", runs=list_runs(runs_dir), runs_dir=str(runs_dir))
+        return page(request, "runs.html", runs=shown(), runs_dir=str(runs_dir))
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     async def report(run_id: str):
@@ -278,4 +282,4 @@ def _run_routes(app: FastAPI) -> None:
 
     @app.get("/healthz")
     async def healthz():
-        return JSONResponse({"status": "ok", "index": app.state.asker.ready, "runs": len(list_runs(runs_dir))})
+        return JSONResponse({"status": "ok", "index": app.state.asker.ready, "runs": len(shown())})

@@ -1,13 +1,14 @@
 """The index the server asks: opened once, searched and answered from a pool of threads sized to the cores.
 
 Reading is thread-safe: the store and BM25 are read-only while serving, the embedding cache keeps one SQLite
-connection per thread and the answer cache serializes its own. The index is never written here (single writer:
+connection per thread and the answer cache serializes its own. torch's thread count is per OS thread: MiniLM and the
+local generator each set their own for the calling thread (ragft.cores.torch_threads), so concurrent requests never
+change another request's count. The index is never written here (single writer:
 `ragft index` in its own process, under the index lock)."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -71,10 +72,9 @@ class CoalescingEmbedder:
 
 def default_workers() -> int:
     """The cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:    # not Linux
-        return max(1, os.cpu_count() or 1)
+    from ragft.cores import usable_cores
+
+    return usable_cores()
 
 
 class Asker:

@@ -29,9 +29,9 @@ def test_an_index_on_any_store_syncs_searches_and_forgets_deleted_files(backend,
 def test_another_folder_opening_the_same_store_sees_the_same_index(backend, tmp_path, corpus):
     with open_index(tmp_path / "first", backend) as index:
         index.sync([corpus], progress=False)
-        documents, total = dict(index.meta["documents"]), index.store.count()
+        documents, total = dict(index.catalog.documents), index.store.count()
     with open_index(tmp_path / "second", backend, create=False) as other:
-        assert other.meta["documents"] == documents and other.store.count() == total
+        assert other.catalog.documents == documents and other.store.count() == total
         assert other.search("garbage collector reference cycles", k=1, mode="bm25")[0].chunk.doc_id \
             == "advanced/gc.md"
 
@@ -40,4 +40,4 @@ def test_rebuild_empties_the_store(backend, tmp_path, corpus):
     with open_index(tmp_path / "index", backend) as index:
         index.sync([corpus], progress=False)
     with open_index(tmp_path / "index", backend, rebuild=True) as index:
-        assert index.store.count() == 0 and index.meta["documents"] == {}
+        assert index.store.count() == 0 and index.catalog.documents == {}

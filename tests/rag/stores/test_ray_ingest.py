@@ -4,6 +4,7 @@ and re-runs only send what changed."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -59,9 +60,9 @@ def test_ray_ingest_writes_what_a_local_sync_writes_and_re_runs_send_only_change
         assert sorted(report.added) == sorted(expected.added) and len(report.added) == 20
         assert report.chunks_added == expected.chunks_added == distributed.store.count() > 40
         same_rows(rows(distributed), rows(local))
-        assert distributed.meta["documents"] == local.meta["documents"]
-        assert {k: {**v, "path": None} for k, v in distributed.meta["sources"].items()} == \
-            {k: {**v, "path": None} for k, v in local.meta["sources"].items()}
+        assert distributed.catalog.documents == local.catalog.documents
+        assert {k: replace(v, path=None) for k, v in distributed.catalog.sources.items()} == \
+            {k: replace(v, path=None) for k, v in local.catalog.sources.items()}
         for mode in ("bm25", "hybrid"):
             assert [h.chunk.id for h in distributed.search("garbage collector thread lock", k=8, mode=mode)] == \
                 [h.chunk.id for h in local.search("garbage collector thread lock", k=8, mode=mode)]

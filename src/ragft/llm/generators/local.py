@@ -3,26 +3,32 @@
 The base model gets the one-shot "Question:/Answer:" prompt and stops at BASE_MODEL_STOPS; an adapter
 trained by ragft gets the format its manifest records (PROMPT_FORMATS / PROMPT_STOPS); greedy unless temperature > 0; tokens stream from a generation thread.
 
-On CPU a generation runs with ONE torch thread (`threads`, default GENERATION_THREADS): decoding is a chain of
-small memory-bound matrix-vector products, and two OpenMP threads spent ~5x the CPU seconds and ~5x the wall time
-of one on the 2-core bench machine, prefill included (docs/benchmarks.md, "Local generation"). The output is the
-same token for token. transformers' generate already computes the 262k-word output projection for the last
-position only during prefill (logits_to_keep=1).
+On CPU a generation runs on the cores other processes leave free (`threads="auto"`, the default: ragft.cores.free_cores,
+sampled once per generator, at its first generation): 2 torch threads on an idle 2-core machine, 1 while another task
+keeps a core busy. On idle cores the second thread makes the prompt 2x and the decoding 1.6x faster; with the second
+core busy, every decoding op waits for a descheduled thread and two threads took 5-8x the wall time of one
+(docs/benchmarks.md, "Local generation"). `decode_threads` can give the tokens after the first a count of their own.
+The counts are set for the generation thread only (per OS thread, ragft.cores.torch_threads), so concurrent
+generations in a server do not disturb each other. transformers' generate already computes the 262k-word output
+projection for the last position only during prefill (logits_to_keep=1).
 """
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Literal
 
+from ragft.cores import free_cores, torch_threads
 from ragft.errors import InputError
 from ragft.llm.base import Generation, GenerationRequest
 from ragft.llm.local_model import adapter_prompt_format, load_causal_lm, require_local_dependencies
 from ragft.llm.prompts import PROMPT_FORMATS, PROMPT_STOPS
 from ragft.llm.streaming import Event, StopScanner, Usage, collect, text_pieces
 
-GENERATION_THREADS = 1   # torch intra-op threads per generation on CPU; measured in benchmarks/bench_local_generation.py
+# torch intra-op threads on CPU for the prompt and for the tokens after it; measured in benchmarks/bench_local_generation.py
+GENERATION_THREADS = "auto"
+DECODE_THREADS = None    # as the prompt's
 
 
 class LocalGenerator:
@@ -36,25 +42,45 @@ class LocalGenerator:
         model: Any = None,
         tokenizer: Any = None,
         prompt: Callable[[GenerationRequest], str] | None = None,
-        threads: int | None = GENERATION_THREADS,
+        threads: int | Literal["auto"] | None = GENERATION_THREADS,
+        decode_threads: int | Literal["auto"] | None = DECODE_THREADS,
     ):
         """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one.
 
         `prompt` renders a request as model input; by default the format the adapter's manifest records
         (ragft-trained adapters: `tuned_prompt`), else the base-model one-shot `completion_prompt`.
-        `threads`: torch's intra-op threads while generating on CPU (then restored); None leaves torch's setting.
+        `threads`: torch's intra-op threads for the prompt (prefill) on CPU: a number, "auto" (the cores other
+        processes leave free, sampled once, at the first generation) or None (torch's setting as it is);
+        `decode_threads`: the same for the tokens after the first one (None: as for the prompt). Restored after.
         """
         prompt_format = adapter_prompt_format(adapter) if adapter else "completion-v1"
         self.prompt = prompt or PROMPT_FORMATS[prompt_format]
         self.stops = PROMPT_STOPS[prompt_format]
         require_local_dependencies("the local generator")
         self.base, self.adapter, self.device = base, adapter, device
-        if threads is not None and int(threads) < 1:
-            raise InputError(f"local generator option threads={threads}: use a whole number of at least 1")
-        self.threads = int(threads) if threads is not None else None
+        self.threads_option = _thread_option("threads", threads)
+        self.decode_threads_option = _thread_option("decode_threads", decode_threads)
+        self._free: int | None = None
         self._model, self._tokenizer = model, tokenizer
         self._lock = threading.Lock()
         self.model_name = f"{base}+{Path(adapter).name}" if adapter else base
+
+    @property
+    def threads(self) -> int | None:
+        """torch threads for a prompt on CPU; "auto": the free cores, sampled once, at first use."""
+        return self._resolve(self.threads_option)
+
+    @property
+    def decode_threads(self) -> int | None:
+        """torch threads for the tokens after the first on CPU (None: the prompt's)."""
+        return self._resolve(self.decode_threads_option) or self.threads
+
+    def _resolve(self, option: int | str | None) -> int | None:
+        if option != "auto":
+            return option
+        if self._free is None:
+            self._free = free_cores()
+        return self._free
 
     def load(self) -> tuple[Any, Any]:
         with self._lock:
@@ -77,8 +103,16 @@ class LocalGenerator:
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         halt = threading.Event()
 
+        on_cpu = model.device.type == "cpu"
+        prefill, decode = (self.threads, self.decode_threads) if on_cpu else (None, None)
+
         class _Halt(StoppingCriteria):
+            """Called in the generation thread after every step: the first call comes after the prompt's forward
+            pass, so from there on the tokens are decoded on `decode` threads."""
+
             def __call__(self, input_ids, scores, **kwargs):
+                if decode and torch.get_num_threads() != decode:
+                    torch.set_num_threads(decode)
                 return halt.is_set()
 
         sampling = {"do_sample": True, "temperature": request.temperature} if request.temperature > 0 else {"do_sample": False}
@@ -88,8 +122,7 @@ class LocalGenerator:
         def run() -> None:
             try:
                 torch.manual_seed(request.seed)
-                threads = self.threads if model.device.type == "cpu" else None
-                with torch.inference_mode(), _torch_threads(torch, threads):
+                with torch.inference_mode(), torch_threads(torch, prefill):
                     sequences = model.generate(
                         **inputs,
                         max_new_tokens=request.max_tokens,
@@ -136,17 +169,12 @@ class LocalGenerator:
         yield Usage(int(inputs["input_ids"].shape[1]), generated[0] if generated else None, self.model_name)
 
 
-@contextmanager
-def _torch_threads(torch, threads: int | None):
-    """torch's intra-op thread count set to `threads` for the block, then restored (None: unchanged)."""
-    previous = torch.get_num_threads()
-    if threads and threads != previous:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
+def _thread_option(name: str, value: int | str | None) -> int | str | None:
+    if value in (None, "auto"):
+        return value
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+        raise InputError(f"local generator option {name}={value}: use a whole number of at least 1 or 'auto'")
+    return int(value)
 
 
 def create_local(**options) -> LocalGenerator:

@@ -6,6 +6,8 @@ import math
 import numpy as np
 from scipy.special import erf
 
+from ragft.cores import torch_threads, usable_cores  # noqa: F401 (usable_cores: imported from here by benchmarks)
+
 _MASKED = np.float32(-1e9)
 
 
@@ -113,18 +115,6 @@ class Bert:
         return _layer_norm(down, *layer.ln2, self.eps)
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity), capped by $OMP_NUM_THREADS when that is set."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:    # not Linux
-        cores = os.cpu_count() or 1
-    limit = os.environ.get("OMP_NUM_THREADS", "")
-    return max(1, min(cores, int(limit))) if limit.isdigit() and int(limit) > 0 else max(1, cores)
-
-
 class TorchBert:
     """The same encoder in torch (float32, inference mode): MKL/oneDNN GEMMs and fused attention, on CPU or CUDA.
 
@@ -149,16 +139,10 @@ class TorchBert:
 
     def mean_pooled(self, ids: np.ndarray, mask: np.ndarray, threads: int | None = None) -> np.ndarray:
         """ids, mask: (batch, length) arrays; returns the mask-weighted mean of the last hidden state, float32
-        (batch, hidden), as numpy. `threads`: torch's intra-op threads for this call only (CPU), then restored."""
-        torch = self.torch
-        previous = torch.get_num_threads()
-        if threads and self.device.type == "cpu" and threads != previous:
-            torch.set_num_threads(threads)
-        try:
+        (batch, hidden), as numpy. `threads`: the calling thread's torch intra-op threads for this call (CPU), then
+        restored (ragft.cores.torch_threads: per OS thread, so concurrent calls do not race)."""
+        with torch_threads(self.torch, threads if self.device.type == "cpu" else None):
             return self._pooled(ids, mask)
-        finally:
-            if torch.get_num_threads() != previous:
-                torch.set_num_threads(previous)
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The last hidden state as numpy (batch, length, hidden): the same interface as the numpy `Bert`."""
