@@ -57,7 +57,7 @@ def test_the_tuned_retriever_answers_from_its_own_index_of_the_same_corpus(run, 
 
 def test_the_measured_verdict_weighs_it_as_a_rag_contender(run):
     verdict = run.verdict
-    contenders = {c["system"]: c["architecture"] for c in verdict["contenders"]}
+    contenders = {c.system: c.architecture for c in verdict.contenders}
     assert contenders == {"rag": "rag", "rag-tuned-retriever": "rag"}
 
 
