@@ -64,20 +64,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         runs = {}
         on_device = CONFIG.model_copy(update={"max_steps": args.steps}) if args.steps else CONFIG
-        for device, config in ((args.device, on_device), ("cpu", CONFIG.model_copy(update={"max_steps": args.cpu_steps}))):
+        cpu_run = CONFIG.model_copy(update={"max_steps": args.cpu_steps})
+        for label, device, config in (("device", args.device, on_device), ("cpu", "cpu", cpu_run)):
             began, began_cpu = time.perf_counter(), time.process_time()
-            manifest = train_retriever(pairs, Path(work) / device, config=config, device=device)
-            runs[device] = {"wall_s": round(time.perf_counter() - began, 2),
+            manifest = train_retriever(pairs, Path(work) / label, config=config, device=device)
+            runs[label] = {"wall_s": round(time.perf_counter() - began, 2),
                             "cpu_s": round(time.process_time() - began_cpu, 2),
                             "training_s": manifest.seconds, "training_cpu_s": manifest.cpu_seconds,
                             "losses": [round(x, 5) for x in manifest.losses],
                             "steps": len(manifest.losses)}
         result["runs"] = runs
-        shared = min(len(runs[args.device]["losses"]), len(runs["cpu"]["losses"]))
+        shared = min(len(runs["device"]["losses"]), len(runs["cpu"]["losses"]))
         result["loss_max_abs_difference_shared_steps"] = float(np.max(np.abs(
-            np.array(runs[args.device]["losses"][:shared]) - np.array(runs["cpu"]["losses"][:shared]))))
+            np.array(runs["device"]["losses"][:shared]) - np.array(runs["cpu"]["losses"][:shared]))))
 
-        folder = Path(work) / args.device
+        folder = Path(work) / "device"
         on_numpy = create_embedder(str(folder), backend="numpy")
         on_torch = create_embedder(str(folder), backend="torch")
         probe = [chunk.text for chunk in pairs.chunks[:16]]
