@@ -225,3 +225,27 @@ def test_cli_one_line_errors(bench_index, capsys, tmp_path):
     code, _, err = run_cli(capsys, "eval", "tune", "--evalset", str(few), "--docs", str(tmp_path),
                            "--index", str(tmp_path / "none"))
     assert code != 0 and f"index the corpus first with `ragft index {tmp_path} --root {tmp_path}" in err
+
+
+def test_eval_run_search_from_measures_the_tuned_settings(bench_index, capsys, tmp_path):
+    path, bench = bench_index
+    tuned = SearchConfig(fusion="rrf", rrf_k=20.0, weights={"dense": 1.0, "bm25": 0.5}, candidates=50)
+    with Index.open(path) as index:
+        index.save_search_settings(tuned, k=5, tuned={"by": "test"})
+    source = bench.corpus_dir.parents[2]
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "eval", "run", "--bench", "python-faq", "--cache", str(source), "--distractors", "4",
+                           "--from", str(PYTHON_DOC_TREE), "--systems", "rag", "--embedder", "test-hashing",
+                           "--limit", "3", "--warmup", "0", "--freshness-trials", "0", "--search-from", str(path),
+                           "--out", str(out), "--json")
+    assert code == 0, err
+    recorded = json.loads((out / "config.json").read_text())["retrieval"]
+    assert recorded["fusion"] == "rrf" and recorded["rrf_k"] == 20.0 and recorded["candidates"] == 50
+    assert recorded["source"] == str(path.resolve())
+    with Index.open(out / "index") as run_index, Index.open(path) as user_index:
+        assert run_index.config == tuned                      # any opener of the run's index searches with them
+        assert run_index.catalog.chunking == user_index.catalog.chunking
+
+    code, _, err = run_cli(capsys, "eval", "run", "--bench", "python-faq", "--cache", str(source),
+                           "--from", str(PYTHON_DOC_TREE), "--search-from", str(tmp_path / "nowhere"))
+    assert code != 0 and "no index at" in err and "Traceback" not in err

@@ -134,6 +134,7 @@ def run(
     split: Optional[str] = typer.Option(None, "--split", metavar="PART", help="all, train, validation or test (default all)."),
     warmup: Optional[int] = typer.Option(None, "--warmup", metavar="N", help="Questions answered first and not timed (default 2)."),
     embedder: Optional[str] = typer.Option(None, "--embedder", metavar="NAME", help="Embedder of the run's index (default minilm)."),
+    search_from: Optional[Path] = typer.Option(None, "--search-from", metavar="INDEX", help="Chunk and fuse the run's index as the index at INDEX does (its chunking and the search settings `ragft eval tune` saved)."),
     price_model: Optional[str] = typer.Option(None, "--price-model", metavar="MODEL", help="Catalog model the tokens are priced at (default gpt-4o-mini)."),
     volume: Optional[float] = typer.Option(None, "--volume", metavar="N", help="Queries per month for fixed costs (default 100000)."),
     freshness_trials: Optional[int] = typer.Option(None, "--freshness-trials", metavar="N", help="New-document trials per retrieving system (default 3)."),
@@ -195,6 +196,10 @@ def _run_config(config_file: Optional[Path], flags: dict):
     for key in ("bench_source", "bench_cache", "jobs_ledger"):
         if key in given:
             given[key] = str(given[key])
+    if flags.get("search_from") is not None:
+        from ragft.evaluate.config import retrieval_from_index
+
+        given["retrieval"] = retrieval_from_index(flags["search_from"]).model_dump()
     options = {name: flags[name] for name in ("model", "base_url", "temperature") if flags[name] is not None}
     if "systems" in given or config_file is None:
         given["systems"] = [s.model_dump() for s in parse_systems(
@@ -457,6 +462,8 @@ def _print_tune(outcome, again: str) -> None:
         what = "rebuilt the index and saved" if outcome.rebuilt else "saved"
         console.print(f"{what} into {outcome.index}: {describe(_config(outcome.saved['search']))}, "
                       f"k={outcome.saved['k']}", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"ragft search/ask/serve on it use them; measure them end to end with `ragft eval run ... "
+                      f"--search-from {outcome.index}`", soft_wrap=True, markup=False, highlight=False)
     elif outcome.saved is None:
         console.print("dry run: nothing saved", markup=False, highlight=False)
     if outcome.rebuild_needed:

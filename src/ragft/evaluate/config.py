@@ -14,6 +14,40 @@ TUNED_RETRIEVER = "rag-tuned-retriever"     # a rag system whose index is built 
 SYSTEM_NAMES = (*SYSTEM_KINDS, TUNED_RETRIEVER)
 
 
+class RetrievalSettings(BaseModel):
+    """How the run's index chunks and fuses: by default the engine's; `ragft eval run --search-from INDEX` copies
+    the chunking and the search settings saved in an index (e.g. by `ragft eval tune`), so the run measures them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chunk_tokens: int = Field(200, ge=8)
+    overlap: int = Field(32, ge=0)
+    fusion: Literal["convex", "rrf"] = "convex"
+    alpha: float = Field(0.65, ge=0, le=1)
+    rrf_k: float = Field(60.0, ge=0)
+    weights: dict[str, float] = Field(default_factory=lambda: {"dense": 1.0, "bm25": 1.0})
+    candidates: int = Field(100, ge=1)
+    source: str | None = None                 # the index they were read from, if any
+
+    def search_config(self):
+        from ragft.rag.search import SearchConfig
+
+        return SearchConfig(fusion=self.fusion, alpha=self.alpha, rrf_k=self.rrf_k, weights=dict(self.weights),
+                            candidates=self.candidates)
+
+
+def retrieval_from_index(path: str | Path) -> RetrievalSettings:
+    """The chunking and saved search settings of the index at `path` (its defaults where none were saved)."""
+    from ragft.rag.engine import read_catalog
+
+    catalog = read_catalog(path)
+    search = catalog.search
+    fusion = {} if search is None else {"fusion": search.fusion, "alpha": search.alpha, "rrf_k": search.rrf_k,
+                                        "weights": dict(search.weights), "candidates": search.candidates}
+    return RetrievalSettings(chunk_tokens=catalog.chunking.max_tokens, overlap=catalog.chunking.overlap,
+                             source=str(Path(path).resolve()), **fusion)
+
+
 class EvalConfig(BaseModel):
     """Everything a run needs: the questions (a built-in bench or an eval set + docs), the systems, the knobs."""
 
@@ -27,6 +61,7 @@ class EvalConfig(BaseModel):
     docs: list[str] = Field(default_factory=list)   # corpus folders for an eval set
     systems: list[SystemConfig] = Field(default_factory=list)
     embedder: str = "minilm"
+    retrieval: RetrievalSettings | None = None   # chunking + fusion of the run's index (None: the engine's)
     k: int = Field(5, ge=1)
     seed: int = 0
     repeat: int = Field(1, ge=1)

@@ -189,7 +189,12 @@ def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifes
     folders = _corpus_snapshot(questions, run_dir)
     report(INDEX, 0, len(folders), f"indexing the corpus with {retriever or config.embedder}")
     location = retriever_index_dir(run_dir, retriever) if retriever else run_dir / "index"
-    index = Index.open(location, embedder=retriever or config.embedder)
+    retrieval = config.retrieval
+    chunking = {} if retrieval is None else {"chunk_tokens": retrieval.chunk_tokens, "overlap": retrieval.overlap}
+    index = Index.open(location, embedder=retriever or config.embedder, **chunking)
+    if retrieval is not None and index.config != retrieval.search_config():
+        # Saved in the index, so every opener (freshness trials, Ray workers) searches with them too.
+        index.save_search_settings(retrieval.search_config(), tuned={"from": retrieval.source})
     start = time.perf_counter()
     for folder in folders:
         index.sync([folder], root=folder, on_progress=lambda stage, done, total: report(stage, done, total, ""))

@@ -484,6 +484,17 @@ def _wipe(path: Path) -> None:
             target.unlink()
 
 
+def read_catalog(path: str | Path = DEFAULT_INDEX, store: str | None = None) -> Catalog:
+    """The catalog of the index at `path` (chunking, embedder, saved search settings) without opening it: no
+    embedder, BM25 or lock. NoIndexError when there is none."""
+    from ragft.rag.stores import open_store
+
+    meta = open_store(store or str(path)).read_meta()
+    if not meta:
+        raise NoIndexError(str(path))
+    return _catalog(meta, Path(path))
+
+
 def _catalog(meta: dict[str, Any], path: Path) -> Catalog:
     try:
         return Catalog.from_json(meta)
