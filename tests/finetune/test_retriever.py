@@ -277,3 +277,23 @@ def test_generated_pairs_too_few_to_train_on_are_refused_by_the_command(tmp_path
                                "--base-url", f"{server.url}/v1", "--out", str(tmp_path / "out"))
     assert code == 1 and "generator: 3 training pairs, need at least 8" in err
 
+
+
+def test_eval_tune_tries_the_tuned_folder_as_another_embedder(tuned, bench, tmp_path):
+    from ragft.evaluate.tuning import TuneGrid, scratch_dir, tune
+    from ragft.rag.embedders.base import EMBEDDERS
+    from ragft.testing import HashingEmbedder
+
+    folder, manifest = tuned
+    grid = TuneGrid(alphas=(0.65,), rrf_ks=(), bm25_weights=(), candidates=(100,), ks=(10,),
+                    embedders=(str(folder),))
+    with EMBEDDERS.registered("test-hashing", HashingEmbedder):
+        with Index.open(tmp_path / "index", embedder="test-hashing") as index:
+            index.sync([bench.corpus_dir], root=bench.corpus_dir, progress=False)
+            result = tune(index, bench.questions, [bench.corpus_dir], grid=grid, root=bench.corpus_dir,
+                          n_resamples=200)
+    assert {entry["embedder"] for entry in result.indexes} == {str(folder)}      # a sibling index built with it
+    assert {row["embedder"] for row in result.sweep} == {"test-hashing", str(folder)}
+    assert Path(result.indexes[0]["path"]).parent == scratch_dir(tmp_path / "index")
+    with Index.open(result.indexes[0]["path"]) as sibling:
+        assert sibling.catalog.embedder_id == f"tuned:faq-retriever:{manifest.weights_sha256[:12]}"

@@ -395,7 +395,7 @@ def tune(
     candidates: Optional[str] = typer.Option(None, "--candidates", metavar="LIST", help="Candidates per method (default 50,100,200)."),
     ks: Optional[str] = typer.Option(None, "--ks", metavar="LIST", help="k values (default 3,5,10)."),
     chunkings: Optional[str] = typer.Option(None, "--chunkings", metavar="T:O,...", help="Other chunkings to try, e.g. 100:16,400:64 (sibling indexes in <index>.tune/)."),
-    embedders: Optional[str] = typer.Option(None, "--embedders", metavar="LIST", help="Other embedders to try (registry names)."),
+    embedders: Optional[str] = typer.Option(None, "--embedders", metavar="LIST", help="Other embedders to try (registry names, or `ragft finetune retriever` folders as ./PATH)."),
     time_budget: Optional[float] = typer.Option(None, "--time-budget", metavar="SECONDS", help="Stop the sweep when spent and choose among what was scored."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report only: save nothing."),
     apply: bool = typer.Option(False, "--apply", "--yes", "-y", help="When another chunking/embedder wins, rebuild the index with it, then save."),

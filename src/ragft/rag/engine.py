@@ -548,9 +548,13 @@ def _resolve_embedder(meta: dict[str, Any], path: Path, embedder: str | Any | No
 
 
 def _registry_name(embedder) -> str:
-    """The registry name of an Embedder instance: the part of its name before ':' when registered."""
+    """The registry name of an Embedder instance: the part of its name before ':' when registered; a tuned
+    embedder's folder (its absolute path, as `embedder_reference` records it), so the index reopens with it."""
     from ragft.rag.embedders.base import EMBEDDERS
 
+    folder = getattr(getattr(embedder, "inner", embedder), "folder", None)
+    if folder is not None:
+        return str(folder)
     head = embedder.name.split(":", 1)[0]
     return head if head in EMBEDDERS else embedder.name
 
