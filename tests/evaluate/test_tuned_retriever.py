@@ -69,3 +69,13 @@ def test_the_system_needs_its_folder_and_the_folder_needs_the_system(retriever, 
     config = tmp_path / "run.toml"
     config.write_text('bench = "debian-faq"\n[[systems]]\nname = "tuned"\nkind = "rag"\nretriever = "mine"\n')
     assert load_config(config).systems[0].retriever == str(tmp_path / "mine")
+
+
+def test_when_it_is_the_only_contender_the_verdict_names_the_fine_tuned_retriever(run):
+    from ragft.evaluate.runs import verdict_of_run
+
+    alone = verdict_of_run(run.path, contenders=["rag-tuned-retriever"])
+    assert alone.system == "rag-tuned-retriever"     # the run has no profile: every constraint is left to data
+    assert alone.label.startswith("RAG with a fine-tuned retriever")
+    plain = verdict_of_run(run.path, contenders=["rag"])
+    assert "fine-tuned retriever" not in plain.label

@@ -54,9 +54,12 @@ class Verdict(BaseModel):
     rules_source: str
 
 
-def label_for(architecture: str, caching_and_streaming: bool, safeguards: list[str]) -> str:
-    """"RAG with caching and streaming plus validation layer" and the like."""
+def label_for(architecture: str, caching_and_streaming: bool, safeguards: list[str],
+              tuned_retriever: bool = False) -> str:
+    """"RAG with caching and streaming plus validation layer", "RAG with a fine-tuned retriever" and the like."""
     label = _NAMES[architecture]
+    if tuned_retriever:
+        label += " with a fine-tuned retriever"
     if caching_and_streaming:
         label += " with caching and streaming"
     for safeguard in safeguards:

@@ -59,6 +59,7 @@ class Contender(_Model):
     feasible: bool
     safeguards: list[str] = []
     caching_and_streaming: bool = False
+    tuned_retriever: bool = False    # rag over an index built with a `ragft finetune retriever` folder
 
 
 class Reference(_Model):
@@ -398,7 +399,8 @@ def assess(system: SystemConfig, evidence: Evidence, profile: Profile, rules: Ru
                      cost_per_query_usd=cost.measured, checks=checks,
                      p95_s=_p95([r.timings["total"] for r in answered if "total" in r.timings]),
                      feasible=bool(answered) and all(c.fits is not False for c in checks),
-                     safeguards=safeguards, caching_and_streaming=streaming)
+                     safeguards=safeguards, caching_and_streaming=streaming,
+                     tuned_retriever=bool(system.retriever))
 
 
 # --- the decision --------------------------------------------------------------------------------------
@@ -530,7 +532,7 @@ def _choose(feasible: list[Contender], contenders: list[Contender], comparisons:
         deciding = _pair(comparisons, chosen.system, rival.system)
         if deciding is not None:
             reason += f" Closest: {deciding.text()}."
-    label = label_for(chosen.architecture, chosen.caching_and_streaming, chosen.safeguards)
+    label = label_for(chosen.architecture, chosen.caching_and_streaming, chosen.safeguards, chosen.tuned_retriever)
     agrees = chosen.architecture == framework.architecture
     flips = _flips(chosen, tied, contenders, comparisons, evidence, profile, metric)
     return MeasuredVerdict(architecture=chosen.architecture, system=chosen.system, label=label, basis=basis,
