@@ -77,11 +77,18 @@ class StageProgress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[note]}"), TimeRemainingColumn(),
                                  console=Console(stderr=True), transient=True)
             self._bar.start()
-            self._task, self._stage = self._bar.add_task(stage, total=total), stage
+            self._task, self._stage = self._bar.add_task(stage, total=total, note=""), stage
         self._bar.update(self._task, completed=done, total=total)
+
+    def note(self, text: str) -> None:
+        """Text beside the current stage's bar: `train_lora(..., on_progress=shown, on_step=lambda step, loss:
+        shown.note(f"loss {loss:.3f}"))`."""
+        if self._bar is not None:
+            self._bar.update(self._task, note=text)
 
     def _stop(self) -> None:
         if self._bar is not None:
