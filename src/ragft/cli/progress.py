@@ -1,5 +1,6 @@
-"""The CLI's drawing of library progress callbacks (ragft.rag.progress, ragft.evaluate.progress): a transient rich
-bar over files or answers, a spinner while the store compacts. Off (nothing drawn) for --json output."""
+"""The CLI's drawing of library progress callbacks (ragft.rag.progress, ragft.evaluate.progress, the training steps
+of ragft.finetune): a transient rich bar over files, answers or steps, a spinner while the store compacts. Off
+(nothing drawn) for --json output."""
 from __future__ import annotations
 
 from ragft.rag.progress import COMPACTING, INDEXING
