@@ -26,7 +26,7 @@ KNOWN_PACKAGE_CYCLES: set[frozenset[str]] = set()
 
 # The library reports progress through callbacks; only the faces draw (rich).
 FACES = {"cli", "server", "report"}
-KNOWN_DRAWING = {"ragft.finetune.train_local"}      # its LoRA step bar
+KNOWN_DRAWING: set[str] = set()
 
 
 def modules() -> dict[str, tuple[Path, bool]]:

@@ -5,7 +5,7 @@ import io
 
 from ragft.cli.progress import EvalProgress
 from ragft.evaluate.config import config_from_mapping
-from ragft.evaluate.progress import ANSWERING, INDEX, SUMMARY, WARM_UP, plain_reporter
+from ragft.evaluate.progress import ANSWERING, INDEX, RAFT_INDEX, SUMMARY, TRAINING, WARM_UP, plain_reporter
 from ragft.evaluate.runner import evaluate
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.rag.progress import INDEXING
@@ -70,3 +70,26 @@ def test_the_cli_draws_stage_lines_and_a_bar_on_a_terminal_and_plain_lines_elsew
     with EvalProgress(enabled=False, stream=quiet) as on_progress:
         on_progress(ANSWERING, 0, 1, "answering: 1 answers from 1 systems")
     assert quiet.getvalue() == ""
+
+
+def test_the_studys_adapter_training_draws_as_answering_does_plain_lines_in_a_log_and_a_bar_on_a_terminal():
+    def study_events(on_progress):
+        on_progress(RAFT_INDEX, 0, 1, "indexing the corpus for the RAFT examples' retrieval")
+        on_progress(INDEXING, 1, 1, "")
+        on_progress(TRAINING, 0, 4, "training the hybrid adapter (raft data): 12 examples, 4 LoRA steps")
+        for done in range(1, 5):
+            on_progress(TRAINING, done, 4, "hybrid")
+
+    log = io.StringIO()
+    with EvalProgress(stream=log) as on_progress:
+        study_events(on_progress)
+    lines = log.getvalue().splitlines()
+    assert lines[:2] == ["ragft: indexing the corpus for the RAFT examples' retrieval",
+                         "ragft: training the hybrid adapter (raft data): 12 examples, 4 LoRA steps"]
+    assert [line.split(", ")[0] for line in lines[2:]] == [f"ragft: training {n}/4 (hybrid)" for n in range(1, 5)]
+    terminal = Terminal()
+    with EvalProgress(stream=terminal) as on_progress:
+        study_events(on_progress)
+    drawn = terminal.getvalue()
+    assert "ragft: training the hybrid adapter (raft data): 12 examples, 4 LoRA steps" in drawn
+    assert "4/4" in drawn and "hybrid" in drawn.split("LoRA steps", 1)[1]

@@ -76,6 +76,24 @@ def test_train_with_a_missing_base_model_is_one_line(capsys, faq, tmp_path):
     assert not (tmp_path / "a").exists()
 
 
+def test_train_draws_its_step_bar_with_the_loss_on_a_terminal_and_writes_the_adapter(capsys, faq, tmp_path,
+                                                                                      monkeypatch):
+    from ragft.adapters import verify_adapter
+
+    from .tiny_gemma import build_tiny_gemma, build_tokenizer
+
+    tokenizer = build_tokenizer()
+    monkeypatch.setattr("ragft.finetune.train_local.load_base",
+                        lambda base, device: (build_tiny_gemma(len(tokenizer)), tokenizer))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")      # rich draws on the captured stderr as on a terminal
+    main(["finetune", "train", str(faq), "--out", str(tmp_path / "a"), "--base", "tiny", "--device", "cpu",
+          "--max-steps", "3", "--batch-size", "4"])
+    out, err = capsys.readouterr()
+    manifest = verify_adapter(tmp_path / "a")
+    assert manifest.steps == 3 and "adapter written to" in out
+    assert "training" in err and "3/3" in err and f"loss {manifest.losses[-1]:.3f}" in err
+
+
 def test_jobs_create_wait_and_list_against_a_local_server(capsys, faq, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     ledger = tmp_path / "jobs.json"

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from ragft.adapters import MANIFEST_NAME, verify_adapter
 from ragft.errors import InputError
 from ragft.finetune.train_local import (
+    TRAINING,
     TrainConfig,
     apply_adapter,
     checkpoint_root,
@@ -63,9 +64,12 @@ def test_answer_only_loss_equals_the_models_own_causal_lm_loss(tiny, facts):
 
 def test_loss_decreases_on_a_memorisable_dataset(tiny, facts, tmp_path):
     model, tokenizer = tiny
-    manifest = train_lora(facts, tmp_path / "adapter", model=model, tokenizer=tokenizer, config=CONFIG)
+    heard = []
+    manifest = train_lora(facts, tmp_path / "adapter", model=model, tokenizer=tokenizer, config=CONFIG,
+                          on_progress=lambda *event: heard.append(event))
     first, last = manifest.losses[:2], manifest.losses[-2:]
     assert manifest.steps == 20 and len(manifest.losses) == 20
+    assert heard == [(TRAINING, done, 20) for done in range(21)]     # the start, then each finished step
     assert sum(last) / 2 < 0.5 * sum(first) / 2
     assert manifest.complete and manifest.prompt_format == "ragft-qa-v1" and manifest.seed == 3
     assert {"adapter_model.safetensors", "adapter_config.json"} <= set(manifest.files)
@@ -94,9 +98,11 @@ def test_resume_after_interruption_gives_the_same_adapter_as_an_uninterrupted_ru
     assert sorted(p.name for p in checkpoint_root(tmp_path / "cut").iterdir()) == ["step-0000002",
                                                                                     "step-0000004"]
     model, tokenizer = fresh()
+    heard = []
     resumed = train_lora(facts, tmp_path / "cut", model=model, tokenizer=tokenizer, config=config,
-                         resume=True)
+                         resume=True, on_progress=lambda *event: heard.append(event))
     assert resumed.resumed_from_step == 4 and len(resumed.losses) == 6
+    assert heard == [(TRAINING, done, 6) for done in range(4, 7)]    # progress starts at the resumed step
     assert resumed.losses == whole.losses
     a, b = adapter_weights(tmp_path / "whole"), adapter_weights(tmp_path / "cut")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

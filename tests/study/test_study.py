@@ -7,8 +7,10 @@ from types import SimpleNamespace
 import pytest
 
 from ragft.errors import InputError
-from ragft.rag.engine import Index
+from ragft.evaluate.progress import RAFT_INDEX, TRAINING
 from ragft.evaluate.study import BUDGETS, run_study
+from ragft.rag.engine import Index
+from ragft.rag.progress import COMPACTING, INDEXING
 from ragft.testing import HashingEmbedder
 
 
@@ -67,8 +69,10 @@ def study(tmp_path, monkeypatch):
     monkeypatch.setattr(Index, "open", classmethod(lambda cls, path, **kw: opened(cls, path, **{
         **kw, "embedder": HashingEmbedder()})))
 
-    def train(examples, out, **kw):
+    def train(examples, out, on_progress=None, **kw):
         trained.append(Path(out))
+        for done in range(3) if on_progress else ():      # as train_lora reports: the start, then 2 steps
+            on_progress("training", done, 2)
         return _fake_adapter(examples, out, **kw)
 
     def run_eval(config=None, *, out=None, resume=None, progress=False, on_progress=None):
@@ -89,12 +93,12 @@ def study(tmp_path, monkeypatch):
     monkeypatch.setattr("ragft.report.writer.write_report", lambda path: [])
     out = tmp_path / "demo"
 
-    def run(budget):
+    def run(budget, on_progress=None):
         messages = []
         trained.clear()
         evaluated.clear()
         result = run_study(out, budget=budget, source_dir=DATA / "python3.11-doc", progress=False,
-                           say=messages.append)
+                           on_progress=on_progress, say=messages.append)
         return result, messages, list(trained), list(evaluated)
 
     run.out = out
@@ -124,6 +128,24 @@ def test_demo_then_full_budget_trains_and_runs_anew_and_each_budget_then_reuses_
 
     _, _, trained, evaluated = study("full")
     assert trained == [] and evaluated == [(out / "run-full", True)]
+
+
+def test_the_study_reports_the_raft_index_sync_and_each_adapters_lora_steps_to_its_callback(study):
+    heard = []
+    study("tiny", on_progress=lambda *event: heard.append(event))
+    starts = [(stage, note) for stage, done, _, note in heard if done == 0 and stage in (RAFT_INDEX, TRAINING)]
+    assert [stage for stage, _ in starts] == [TRAINING, RAFT_INDEX, TRAINING]
+    assert starts[0][1].startswith("training the fine-tuned adapter (paraphrase data): ")
+    assert starts[2][1].startswith("training the hybrid adapter (raft data): ")
+    assert starts[2][1].endswith(" 2 LoRA steps")
+    steps = [(done, total, note) for stage, done, total, note in heard if stage == TRAINING and done > 0]
+    assert steps == [(1, 2, "fine-tuned"), (2, 2, "fine-tuned"), (1, 2, "hybrid"), (2, 2, "hybrid")]
+    files = [(done, total) for stage, done, total, _ in heard if stage == INDEXING]
+    assert files and files[-1][0] == files[-1][1] == len(files)
+
+    heard.clear()
+    study("tiny", on_progress=lambda *event: heard.append(event))     # both adapters reused: no steps
+    assert [stage for stage, done, _, _ in heard if done == 0 and stage != COMPACTING] == [RAFT_INDEX]
 
 
 def test_an_adapter_trained_before_a_hyperparameter_existed_is_reused_when_the_rest_matches(study, monkeypatch):

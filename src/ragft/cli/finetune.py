@@ -203,6 +203,7 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the adapter manifest as JSON."),
 ) -> None:
     """Train a LoRA adapter locally (resumable, checkpointed); the adapter is written atomically with a manifest."""
+    from ragft.cli.progress import StageProgress
     from ragft.finetune.dataset import load_jsonl
     from ragft.finetune.estimate import check_budget, local_estimate
     from ragft.finetune.train_local import load_base, train_lora
@@ -216,9 +217,10 @@ def train(
         result = local_estimate(examples, config, base=base, device=device, model=model, tokenizer=tokenizer)
         check_budget(result, max_minutes=max_minutes)
     try:
-        manifest = train_lora(examples, out, base=base, config=config, device=device, resume=resume,
-                              overwrite=overwrite, model=model, tokenizer=tokenizer,
-                              base_sha256=_base_sha(base), progress=not as_json)
+        with StageProgress(not as_json) as shown:
+            manifest = train_lora(examples, out, base=base, config=config, device=device, resume=resume,
+                                  overwrite=overwrite, model=model, tokenizer=tokenizer, base_sha256=_base_sha(base),
+                                  on_progress=shown, on_step=lambda step, loss: shown.note(f"loss {loss:.3f}"))
     except KeyboardInterrupt:
         _interrupted(out, checkpoint_every)
     if as_json:

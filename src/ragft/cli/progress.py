@@ -1,5 +1,6 @@
-"""The CLI's drawing of library progress callbacks (ragft.rag.progress, ragft.evaluate.progress): a transient rich
-bar over files or answers, a spinner while the store compacts. Off (nothing drawn) for --json output."""
+"""The CLI's drawing of library progress callbacks (ragft.rag.progress, ragft.evaluate.progress, the training steps
+of ragft.finetune): a transient rich bar over files, answers or steps, a spinner while the store compacts. Off
+(nothing drawn) for --json output."""
 from __future__ import annotations
 
 from ragft.rag.progress import COMPACTING, INDEXING
@@ -77,11 +78,18 @@ class StageProgress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[note]}"), TimeRemainingColumn(),
                                  console=Console(stderr=True), transient=True)
             self._bar.start()
-            self._task, self._stage = self._bar.add_task(stage, total=total), stage
+            self._task, self._stage = self._bar.add_task(stage, total=total, note=""), stage
         self._bar.update(self._task, completed=done, total=total)
+
+    def note(self, text: str) -> None:
+        """Text beside the current stage's bar: `train_lora(..., on_progress=shown, on_step=lambda step, loss:
+        shown.note(f"loss {loss:.3f}"))`."""
+        if self._bar is not None:
+            self._bar.update(self._task, note=text)
 
     def _stop(self) -> None:
         if self._bar is not None:
@@ -111,9 +119,9 @@ class TuneProgress(SyncProgress):
 
 
 class EvalProgress:
-    """`with EvalProgress(enabled) as on_progress: run_eval(config, on_progress=on_progress)`. On a terminal a line
-    per stage, a transient rich bar while answering and the sync's bar while indexing; elsewhere (a CI log, a file)
-    the library's plain lines (ragft.evaluate.progress.plain_reporter)."""
+    """`with EvalProgress(enabled) as on_progress: run_eval(config, on_progress=on_progress)` (or run_study). On a
+    terminal a line per stage, a transient rich bar while answering or training an adapter and the sync's bar while
+    indexing; elsewhere (a CI log, a file) the library's plain lines (ragft.evaluate.progress.plain_reporter)."""
 
     def __init__(self, enabled: bool = True, stream=None):
         import sys
@@ -130,7 +138,7 @@ class EvalProgress:
         return self
 
     def __call__(self, stage: str, done: int, total: int, note: str) -> None:
-        from ragft.evaluate.progress import ANSWERING, SYNC_STAGES
+        from ragft.evaluate.progress import COUNTED, SYNC_STAGES
 
         if not self.enabled:
             return
@@ -141,19 +149,19 @@ class EvalProgress:
         if done == 0:
             self._stop_bar()
             print(f"ragft: {note}", file=self._stream, flush=True)
-        elif stage == ANSWERING:
-            self._advance(done, total, note)
+        elif stage in COUNTED:
+            self._advance(stage, done, total, note)
 
-    def _advance(self, done: int, total: int, system: str) -> None:
+    def _advance(self, stage: str, done: int, total: int, system: str) -> None:
         if self._bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(),
+            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[system]}"), TimeRemainingColumn(),
                                  console=Console(file=self._stream), transient=True)
             self._bar.start()
-            self._task = self._bar.add_task("answering", total=total, system="")
+            self._task = self._bar.add_task(stage, total=total, system="")
         self._bar.update(self._task, completed=done, total=total, system=system)
         if done >= total:
             self._stop_bar()

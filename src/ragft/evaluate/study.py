@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ragft.errors import InputError, RagftError
-from ragft.evaluate.progress import EvalProgressCallback, reporter
+from ragft.evaluate.progress import RAFT_INDEX, TRAINING, EvalProgressCallback, reporter
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,18 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
         f"{len(leaked)} training questions dropped as near-duplicates of test ones), "
         f"{plan.distractors} distractor documents; budget '{plan.name}'")
 
-    adapters = _train_adapters(out, data, train, plan, seed, progress, say, seconds)
+    report = reporter(progress, on_progress)
+    adapters = _train_adapters(out, data, train, plan, seed, report, say, seconds)
 
     started = time.perf_counter()
-    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, reporter(progress, on_progress), say)
+    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, report, say)
     seconds["eval"] = time.perf_counter() - started
 
     return StudyResult(out=out, run_dir=run.path, verdict=run.verdict, table=run.table,
                        budget=plan, adapters=adapters, seconds=seconds)
 
 
-def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progress: bool,
+def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, report: EvalProgressCallback,
                     say: Callable[[str], None], seconds: dict[str, float]) -> dict[str, Path]:
     """Two adapters, as the literature suggests: paraphrase-augmented Q/A for closed-book recall (Ovadia et
     al. 2023) and RAFT data for reading retrieved context (Zhang et al. 2024). An adapter already in `out` is
@@ -111,7 +112,9 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
             examples = recipes.build("paraphrase", facts, n=plan.paraphrases, seed=seed)
         else:
             with Index.open(out / "raft-index") as index:
-                index.sync([data.corpus_dir], root=data.corpus_dir, progress=progress)
+                report(RAFT_INDEX, 0, 1, "indexing the corpus for the RAFT examples' retrieval")
+                index.sync([data.corpus_dir], root=data.corpus_dir,
+                           on_progress=lambda stage, done, total: report(stage, done, total, ""))
                 examples = recipes.build("raft", facts, retriever=index, seed=seed)
         identity = AdapterIdentity(base=DEFAULT_BASE, data_sha256=data_hash(examples), examples=len(examples),
                                    hyperparameters=config.model_dump(mode="json"))
@@ -125,13 +128,23 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
         model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
         with _free_core_threads():
             manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model,
-                                  tokenizer=tokenizer, progress=progress, overwrite=True)
+                                  tokenizer=tokenizer, on_progress=_lora_steps(report, system, recipe, len(examples)),
+                                  overwrite=True)
         del model
         seconds[f"train_{system}"] = time.perf_counter() - started
         say(f"adapter for {system}: {len(examples)} examples, {manifest.steps} steps, "
             f"loss {manifest.losses[0]:.2f} -> {manifest.losses[-1]:.2f} in {manifest.seconds:.0f} s")
         adapters[system] = path
     return adapters
+
+
+def _lora_steps(report: EvalProgressCallback, system: str, recipe: str, examples: int):
+    """train_lora's (stage, done, total) as the study's TRAINING stage: its start says which adapter, each step
+    names the system it is for."""
+    def tell(stage: str, done: int, total: int) -> None:
+        note = f"training the {system} adapter ({recipe} data): {examples} examples, {total} LoRA steps"
+        report(TRAINING, done, total, note if done == 0 else system)
+    return tell
 
 
 def _free_core_threads():

@@ -27,9 +27,11 @@ from ragft.errors import InputError, NotFoundError
 from ragft.finetune.dataset import Example, data_hash
 from ragft.finetune.manifest import staged_dir
 from ragft.llm.prompts import TUNED_FORMAT
+from ragft.rag.progress import ProgressCallback
 
 DEFAULT_BASE = "gemma3-270m"
 IGNORE = -100
+TRAINING = "training"        # the progress stage of the LoRA steps
 
 
 class TrainConfig(BaseModel):
@@ -278,15 +280,6 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _progress(enabled: bool, total: int):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
-                        disable=not enabled, transient=True)
-    return progress, progress.add_task("train", total=total, loss="-")
-
-
 def train_lora(
     examples: Sequence[Example],
     out: str | Path,
@@ -299,12 +292,14 @@ def train_lora(
     model: Any = None,
     tokenizer: Any = None,
     base_sha256: str | None = None,
-    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> AdapterManifest:
     """Train a LoRA adapter on `examples` and write it to `out` with its manifest; return the manifest.
 
     `model`/`tokenizer` default to `load_causal_lm(base)`; pass them to train something else (tests).
+    `on_progress(TRAINING, done, total)` hears of the first step to take (done = the resumed step) and each
+    finished step; `on_step(step, loss)` of each step's loss.
     """
     out = Path(out)
     if not examples:
@@ -330,25 +325,24 @@ def train_lora(
         start_step = state["step"]
 
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    bar, task = _progress(progress, steps)
-    with bar:
-        bar.update(task, completed=start_step)
-        for step in range(start_step, steps):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            batch = collate([rows[i] for i in batch_for_step(step, len(rows), config)], pad)
-            loss = train_step(model, optimizer, scheduler, {k: v.to(device) for k, v in batch.items()})
-            if not math.isfinite(loss):
-                raise InputError(f"training loss is {loss} at step {step + 1}: no adapter written; check the "
-                                 "data (empty answers?) or lower --learning-rate")
-            state["seconds"] += time.perf_counter() - began
-            state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + time.process_time() - began_cpu
-            state["losses"].append(round(loss, 6))
-            state["step"] = step + 1
-            bar.update(task, advance=1, loss=f"{loss:.3f}")
-            if state["step"] % config.checkpoint_every == 0 and state["step"] < steps:
-                save_checkpoint(out, model, optimizer, scheduler, state)
-            if on_step:
-                on_step(state["step"], loss)
+    report = on_progress or (lambda stage, done, total: None)
+    report(TRAINING, start_step, steps)
+    for step in range(start_step, steps):
+        began, began_cpu = time.perf_counter(), time.process_time()
+        batch = collate([rows[i] for i in batch_for_step(step, len(rows), config)], pad)
+        loss = train_step(model, optimizer, scheduler, {k: v.to(device) for k, v in batch.items()})
+        if not math.isfinite(loss):
+            raise InputError(f"training loss is {loss} at step {step + 1}: no adapter written; check the "
+                             "data (empty answers?) or lower --learning-rate")
+        state["seconds"] += time.perf_counter() - began
+        state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + time.process_time() - began_cpu
+        state["losses"].append(round(loss, 6))
+        state["step"] = step + 1
+        if state["step"] % config.checkpoint_every == 0 and state["step"] < steps:
+            save_checkpoint(out, model, optimizer, scheduler, state)
+        if on_step:
+            on_step(state["step"], loss)
+        report(TRAINING, state["step"], steps)
 
     with staged_dir(out, overwrite=overwrite) as tmp:
         model.save_pretrained(str(tmp))
