@@ -37,6 +37,7 @@ from ragft.files import sha256_file, write_atomic
 from ragft.finetune.manifest import staged_dir
 from ragft.finetune.retriever_pairs import Pair, PairSet, data_sha256
 from ragft.finetune.train_local import (
+    TRAINING,
     batch_for_step,
     checkpoint_dir,
     checkpoint_root,
@@ -45,10 +46,10 @@ from ragft.finetune.train_local import (
     seed_everything,
 )
 from ragft.rag.embedders.tuned import MANIFEST_FILE, WEIGHTS_FILE, EmbedderManifest
+from ragft.rag.progress import ProgressCallback
 
 MIN_PAIRS = 8
-MINING, TRAINING = "mining", "training"
-ProgressCallback = Callable[[str, int, int], None]
+MINING = "mining"
 
 
 class RetrieverConfig(BaseModel):
