@@ -45,6 +45,7 @@ class StudyResult:
     budget: Budget
     adapters: dict[str, Path] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, dict[str, float | None]] = field(default_factory=dict)   # PhaseClock.as_dict()
 
 
 def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", budget: str = "tiny",
@@ -56,6 +57,7 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     else (another budget in the same `out`) gets folders of its own (adapters/raft-full, run-full)."""
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import EvalConfig
+    from ragft.evaluate.phases import PhaseClock
     from ragft.evaluate.splits import split
     from ragft.text import check_leakage
 
@@ -65,8 +67,10 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
+    clock = PhaseClock()
 
     started = time.perf_counter()
+    clock.start("bench")
     data = load_bench(bench, source_dir=source_dir, distractors=plan.distractors)
     fractions = EvalConfig.model_fields["split_fractions"].default
     parts = split(data.questions, *fractions, seed=seed)
@@ -77,18 +81,33 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
         f"{len(leaked)} training questions dropped as near-duplicates of test ones), "
         f"{plan.distractors} distractor documents; budget '{plan.name}'")
 
-    adapters = _train_adapters(out, data, train, plan, seed, progress, say, seconds)
+    adapters = _train_adapters(out, data, train, plan, seed, progress, say, seconds, clock)
 
     started = time.perf_counter()
-    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, reporter(progress, on_progress), say)
+    clock.start("eval:start")
+    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed,
+                    clock.watch(reporter(progress, on_progress)), say)
+    clock.stop()
     seconds["eval"] = time.perf_counter() - started
+    _record_phases(run.path, clock)
 
     return StudyResult(out=out, run_dir=run.path, verdict=run.verdict, table=run.table,
-                       budget=plan, adapters=adapters, seconds=seconds)
+                       budget=plan, adapters=adapters, seconds=seconds, phases=clock.as_dict())
+
+
+def _record_phases(run_dir: Path, clock) -> None:
+    """The study's phases (wall and CPU seconds, load average) into the run manifest's measurements, as
+    "study_phases": where a demo's minutes went, beside what it measured. On a resumed run: this pass's."""
+    from ragft.evaluate.run_folder import MANIFEST, load_manifest
+    from ragft.evaluate.runs import write_json
+
+    manifest = load_manifest(run_dir)
+    manifest.measurements["study_phases"] = clock.as_dict()
+    write_json(run_dir / MANIFEST, manifest)
 
 
 def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progress: bool,
-                    say: Callable[[str], None], seconds: dict[str, float]) -> dict[str, Path]:
+                    say: Callable[[str], None], seconds: dict[str, float], clock) -> dict[str, Path]:
     """Two adapters, as the literature suggests: paraphrase-augmented Q/A for closed-book recall (Ovadia et
     al. 2023) and RAFT data for reading retrieved context (Zhang et al. 2024). An adapter already in `out` is
     reused only when its manifest records this study's base model, data hash, example count and
@@ -107,11 +126,14 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
     for system, recipe in wanted.items():
         started = time.perf_counter()
         # The examples come first: their hash is what a reusable adapter must have been trained on.
+        clock.start(f"examples {recipe}")
         if recipe == "paraphrase":
             examples = recipes.build("paraphrase", facts, n=plan.paraphrases, seed=seed)
         else:
             with Index.open(out / "raft-index") as index:
+                clock.start("raft index")
                 index.sync([data.corpus_dir], root=data.corpus_dir, progress=progress)
+                clock.start(f"examples {recipe}")
                 examples = recipes.build("raft", facts, retriever=index, seed=seed)
         identity = AdapterIdentity(base=DEFAULT_BASE, data_sha256=data_hash(examples), examples=len(examples),
                                    hyperparameters=config.model_dump(mode="json"))
@@ -122,7 +144,9 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, progr
             continue
         for other, why in passed:
             say(f"adapter for {system}: not reusing {other} ({why}); training into {path}")
+        clock.start("load base model")
         model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
+        clock.start(f"train {system}")
         with _free_core_threads():
             manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model,
                                   tokenizer=tokenizer, progress=progress, overwrite=True)
