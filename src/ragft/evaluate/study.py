@@ -50,7 +50,8 @@ class StudyResult:
 
 def _one_base_read(function):
     """`function` with the base model read from disk once for all its trainings and systems
-    (ragft.llm.local_model.base_models_kept): 1 read instead of 5 in a study, ~4 s each (docs/benchmarks.md)."""
+    (ragft.llm.local_model.base_models_kept): 1 read instead of 5 in a study, ~3 s each, mostly
+    the tokenizer (docs/benchmarks.md, "Study")."""
     import functools
 
     @functools.wraps(function)
