@@ -76,7 +76,8 @@ def load_causal_lm(base: str = "gemma3-270m", adapter: Path | None = None, devic
 def base_models_kept() -> Iterator[None]:
     """Within the block, `load_causal_lm` reads each base model from disk once and then hands out deep copies of
     it (same weights, own modules; the tokenizer, which ragft never changes, is shared). Costs one extra copy of
-    each base in memory until the block ends. Nested blocks share the outer one's copies."""
+    each base in memory until the block ends. Nested blocks share the outer one's copies. Process-wide (loads in
+    other threads meanwhile get copies too): for one-job processes such as `ragft demo`, not a server."""
     global _KEPT
     outer = _KEPT is not None
     if not outer:
