@@ -16,6 +16,36 @@ def test_busy_elsewhere_is_the_running_count_minus_the_reader():
     assert busy_elsewhere("garbage") == 0
 
 
+def test_this_process_s_own_running_threads_do_not_count_as_busy_elsewhere():
+    # torch's OpenMP workers spin after an op: 3 running system-wide, 2 of them ours, so 1 core busy elsewhere.
+    assert busy_elsewhere("0.10 0.20 0.30 3/180 4242\n", own=2) == 1
+    assert busy_elsewhere("0.10 0.20 0.30 2/180 4242\n", own=2) == 0
+
+
+def test_own_running_threads_sees_a_second_thread_that_keeps_a_core_busy():
+    import hashlib
+
+    from ragft.cores import own_running_threads
+
+    stop, spinning, data = threading.Event(), threading.Event(), bytes(1 << 20)
+
+    def spin():     # hashing releases the GIL: this thread runs beside the reading one, as an OpenMP worker does
+        spinning.set()
+        while not stop.is_set():
+            hashlib.sha256(data).digest()
+
+    assert own_running_threads() >= 1
+    worker = threading.Thread(target=spin)
+    worker.start()
+    spinning.wait(5)
+    try:
+        seen = max(own_running_threads() for _ in range(50))
+    finally:
+        stop.set()
+        worker.join(5)
+    assert seen >= 2
+
+
 def test_free_cores_leaves_out_the_busy_ones_and_never_drops_below_one(monkeypatch):
     monkeypatch.setattr("ragft.cores.usable_cores", lambda: 2)
     assert free_cores("0.1 0.1 0.1 1/100 1") == 2

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 LOADAVG = "/proc/loadavg"
+OWN_TASKS = "/proc/self/task"
 
 
 def usable_cores() -> int:
@@ -28,27 +29,47 @@ def usable_cores() -> int:
     return max(1, min(cores, int(limit))) if limit.isdigit() and int(limit) > 0 else max(1, cores)
 
 
-def busy_elsewhere(loadavg: str | None = None, samples: int = 5) -> int:
+def busy_elsewhere(loadavg: str | None = None, samples: int = 5, own: int = 1) -> int:
     """How many cores other tasks keep busy now: the runnable tasks (the 4th field of /proc/loadavg,
-    "running/total") minus the one reading it, the median of `samples` reads 10 ms apart. The instant count, not
-    the 1-minute load average, which lags and counts this process's own work of the last minute. 0 where
-    /proc/loadavg cannot be read. `loadavg`: the file's text, for tests (then read once)."""
-    texts = [loadavg] if loadavg is not None else _read_loadavg(samples)
-    counts = sorted(_running(text) for text in texts if _running(text) is not None)
-    return max(0, counts[len(counts) // 2] - 1) if counts else 0
+    "running/total") minus this process's own running threads (the one reading, and torch's OpenMP workers, which
+    spin for a while after each op: right after a model load they made an idle 2-core machine look half busy, so
+    the study trained on 1 thread), the median of `samples` reads 10 ms apart. The instant count, not the 1-minute
+    load average, which lags and counts this process's own work of the last minute. 0 where /proc/loadavg cannot
+    be read. `loadavg`, `own`: the file's text and this process's running threads, for tests (then read once)."""
+    reads = [(loadavg, own)] if loadavg is not None else _read_loadavg(samples)
+    counts = sorted(running - mine for text, mine in reads if (running := _running(text)) is not None)
+    return max(0, counts[len(counts) // 2]) if counts else 0
 
 
-def _read_loadavg(samples: int) -> list[str]:
-    texts = []
+def _read_loadavg(samples: int) -> list[tuple[str, int]]:
+    """(/proc/loadavg's text, this process's running threads) `samples` times, 10 ms apart."""
+    reads = []
     for number in range(max(1, samples)):
         if number:
             time.sleep(0.01)
         try:
             with open(LOADAVG) as handle:
-                texts.append(handle.read())
+                reads.append((handle.read(), own_running_threads()))
         except OSError:
-            return texts
-    return texts
+            return reads
+    return reads
+
+
+def own_running_threads() -> int:
+    """This process's threads in state R (running or runnable) now, at least 1 (the caller)."""
+    running = 0
+    try:
+        tasks = os.listdir(OWN_TASKS)
+    except OSError:
+        return 1
+    for task in tasks:
+        try:
+            with open(f"{OWN_TASKS}/{task}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]    # the name in (...) may hold spaces
+        except (OSError, IndexError):
+            continue
+        running += state == "R"
+    return max(1, running)
 
 
 def _running(text: str) -> int | None:

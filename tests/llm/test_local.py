@@ -167,3 +167,52 @@ def test_local_generator_refuses_thread_counts_that_are_not_whole_numbers(option
     for bad in ("two", -1, True):
         with pytest.raises(InputError, match=f"{option}="):
             create_generator("local", model=object(), tokenizer=object(), **{option: bad})
+
+
+@pytest.fixture
+def tiny_folder(tmp_path):
+    """The in-process tiny Gemma 3 and its word-level tokenizer, saved as a local Hugging Face folder."""
+    from tests.finetune.tiny_gemma import build_tiny_gemma, build_tokenizer
+
+    tokenizer = build_tokenizer()
+    build_tiny_gemma(len(tokenizer)).save_pretrained(tmp_path / "tiny")
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    return tmp_path / "tiny"
+
+
+def test_within_base_models_kept_the_folder_is_read_once_and_each_load_gets_its_own_equal_weights(
+        tiny_folder, tmp_path, monkeypatch):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from ragft.llm.local_model import base_models_kept
+
+    reads = []
+    read = AutoModelForCausalLM.from_pretrained.__func__
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained",
+                        classmethod(lambda cls, *a, **kw: reads.append(a[0]) or read(cls, *a, **kw)))
+    fresh, _ = load_causal_lm(str(tiny_folder))
+    ids = torch.tensor([[2, 5, 6, 7]])
+    with torch.inference_mode():
+        expected = fresh(input_ids=ids).logits
+    adapted = get_peft_model(fresh, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM",
+                                               init_lora_weights=False))    # random B: the adapter changes logits
+    adapted.save_pretrained(tmp_path / "adapter")
+    with torch.inference_mode():
+        expected_adapted = adapted(input_ids=ids).logits
+
+    with base_models_kept():
+        first, tokenizer = load_causal_lm(str(tiny_folder))
+        with base_models_kept():    # nested: the outer block's copy
+            tuned, shared_tokenizer = load_causal_lm(str(tiny_folder), adapter=tmp_path / "adapter")
+        get_peft_model(first, LoraConfig(r=2, target_modules=["q_proj"], task_type="CAUSAL_LM"))   # in place
+        again, _ = load_causal_lm(str(tiny_folder))
+        with torch.inference_mode():
+            assert torch.equal(again(input_ids=ids).logits, expected)        # untouched by the LoRA put into `first`
+            assert torch.equal(tuned(input_ids=ids).logits, expected_adapted)
+            assert not torch.equal(expected_adapted, expected)
+    assert len(reads) == 2 and shared_tokenizer is tokenizer      # one read before the block, one inside it
+    assert not any("lora" in name for name, _ in again.named_modules())
+    load_causal_lm(str(tiny_folder))
+    assert len(reads) == 3                                          # after the block: read from the folder again

@@ -32,7 +32,7 @@ def test_an_unknown_budget_is_refused_before_anything_is_written(tmp_path):
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _fake_adapter(examples, out, *, base="gemma3-270m", config=None, drop=(), **_):
+def _fake_adapter(examples, out, *, base="gemma3-270m", config=None, drop=(), base_sha256=None, **_):
     """What train_lora leaves behind, without training: a weights file and a complete manifest recording the
     base, the data hash, the example count and the hyperparameters it was given (`drop`: keys an older
     TrainConfig did not have)."""
@@ -43,7 +43,8 @@ def _fake_adapter(examples, out, *, base="gemma3-270m", config=None, drop=(), **
     out.mkdir(parents=True, exist_ok=True)
     (out / "adapter_model.safetensors").write_bytes(json.dumps([base, data_hash(examples)]).encode())
     hyper = {k: v for k, v in config.model_dump(mode="json").items() if k not in drop}
-    manifest = AdapterManifest(complete=True, base=base, base_sha256="b", prompt_format="ragft-qa-v1",
+    manifest = AdapterManifest(complete=True, base=base, base_sha256=f"given {base_sha256}" if base_sha256 else "b",
+                               prompt_format="ragft-qa-v1",
                                data_sha256=data_hash(examples), examples=len(examples), hyperparameters=hyper,
                                seed=config.seed, steps=1, losses=[1.0], seconds=1.0, seconds_per_step=1.0, device="cpu",
                                versions={}, files=file_hashes(out), created_at="2026-01-01T00:00:00+00:00")
@@ -198,3 +199,16 @@ def test_the_run_index_starts_with_the_raft_index_embeddings_so_the_corpus_is_em
 
     raft = keys(study.out / "raft-index")
     assert len(raft) > 10 and keys(result.run_dir / "index") == raft
+
+
+def test_the_study_records_its_phases_in_the_run_manifest_and_the_second_training_reuses_the_base_hash(study):
+    from ragft.evaluate.run_folder import load_manifest
+
+    result, *_ = study("tiny")
+    phases = load_manifest(result.run_dir).measurements["study_phases"]
+    assert list(phases) == ["bench", "examples paraphrase", "load base model", "train fine-tuned", "examples raft",
+                            "raft index", "train hybrid", "eval:start"]     # the stand-in run reports no stages
+    assert phases == result.phases
+    assert all(phase["seconds"] >= 0 and phase["cpu_seconds"] >= 0 for phase in phases.values())
+    hybrid = json.loads((study.out / "adapters" / "raft" / "ragft-adapter.json").read_text())
+    assert hybrid["base_sha256"] == "given b"       # the first training's hash, passed on instead of hashed again

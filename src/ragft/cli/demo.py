@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             return print_json({"verdict": result.verdict, "table": result.table, "run": str(result.run_dir),
                                "reports": [str(p) for p in reports], "budget": result.budget,
-                               "seconds": result.seconds})
+                               "seconds": result.seconds, "phases": result.phases})
         from ragft.cli.evaluate import _print_table
 
         _print_table(result.table)

