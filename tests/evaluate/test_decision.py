@@ -18,6 +18,7 @@ SYSTEMS = {
     "rag-gemma": SystemConfig(name="rag-gemma", kind="rag", **LOCAL),
     "fine-tuned": SystemConfig(name="fine-tuned", kind="fine-tuned", adapter="a", **LOCAL),
     "hybrid": SystemConfig(name="hybrid", kind="hybrid", adapter="b", **LOCAL),
+    "rag-tuned-retriever": SystemConfig(name="rag-tuned-retriever", kind="rag", retriever="/r", **LOCAL),
 }
 PLAIN = dict(f1=0.5, seconds=1.0, cost=0.001, hallucinated=0.0)
 
@@ -88,6 +89,15 @@ def test_a_tie_without_the_framework_s_architecture_goes_to_the_cheaper_one():
     verdict = decide(evidence(measured), profile())
     assert (verdict.architecture, verdict.basis) == ("hybrid", "tie-cheaper")
     assert "the cheaper one decides: hybrid at $0.002/query" in verdict.reason and verdict.agrees is False
+
+
+def test_a_tuned_retriever_must_win_on_quality_to_be_recommended():
+    tie = {"rag-gemma": {"f1": 0.5, "cost": 0.0011}, "rag-tuned-retriever": {"f1": 0.5, "cost": 0.001}}
+    verdict = decide(evidence(tie), profile())
+    assert (verdict.system, verdict.label, verdict.basis) == ("rag-gemma", "RAG", "tie-framework")
+    lead = {"rag-gemma": {"f1": 0.4}, "rag-tuned-retriever": {"f1": 0.6}}
+    verdict = decide(evidence(lead), profile())
+    assert (verdict.system, verdict.label) == ("rag-tuned-retriever", "RAG with a fine-tuned retriever")
 
 
 def test_an_infeasible_budget_names_the_failing_constraint_and_its_margin():

@@ -79,3 +79,4 @@ def test_when_it_is_the_only_contender_the_verdict_names_the_fine_tuned_retrieve
     assert alone.label.startswith("RAG with a fine-tuned retriever")
     plain = verdict_of_run(run.path, contenders=["rag"])
     assert "fine-tuned retriever" not in plain.label
+

@@ -478,7 +478,11 @@ def _infeasible(contenders: list[Contender], evidence: Evidence, profile: Profil
 
 
 def _cheapest(contenders: Sequence[Contender]) -> Contender:
-    return min(contenders, key=lambda c: (math.inf if c.cost_per_query_usd is None else c.cost_per_query_usd,
+    """Among tied contenders: one without a tuned retriever first (a retriever fine-tune must win on quality to
+    be recommended: it is one more model to retrain as the documents change), then the lowest cost per query,
+    then the faster."""
+    return min(contenders, key=lambda c: (c.tuned_retriever,
+                                          math.inf if c.cost_per_query_usd is None else c.cost_per_query_usd,
                                           _latency(c)))
 
 
@@ -525,8 +529,10 @@ def _choose(feasible: list[Contender], contenders: list[Contender], comparisons:
                       f"{framework.architecture}, decides among them: {chosen.system}.{dropped}")
         else:
             chosen, basis = _cheapest(tied), "tie-cheaper"
+            rule = ("the cheaper one without a tuned retriever decides" if any(c.tuned_retriever for c in tied)
+                    else "the cheaper one decides")
             reason = (f"{names} tie on {metric} (no interval excludes zero) and the framework's "
-                      f"{framework.architecture} is not among them, so the cheaper one decides: {chosen.system} "
+                      f"{framework.architecture} is not among them, so {rule}: {chosen.system} "
                       f"at {_cost_text(chosen)}.{dropped}")
         rival = max((c for c in tied if c is not chosen), key=lambda c: c.quality or 0)
         deciding = _pair(comparisons, chosen.system, rival.system)
