@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ragft.errors import InputError
+from ragft.rag.shared_sqlite import connect_shared
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -51,9 +52,12 @@ class AnswerCache:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         # Shared by the server's threads and an eval's answering threads (--concurrency): sqlite3.threadsafety
-        # is 3 here (serialized: SQLite locks the connection).
-        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None,
-                                   check_same_thread=False)
+        # is 3 here (serialized: SQLite locks the connection). The file is also written by every process of
+        # `ragft serve --processes N`: WAL and a busy timeout (ragft.rag.shared_sqlite).
+        if path is None:
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        else:
+            self._db = connect_shared(path, isolation_level=None, check_same_thread=False)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
 """The embedding cache: vectors persisted in SQLite, keyed by sha256(embedder name + text), so unchanged
-chunks and repeated queries skip the model. One connection per thread; WAL lets readers run concurrently."""
+chunks and repeated queries skip the model. One connection per thread; WAL lets readers run concurrently, and the
+busy timeout lets several processes (`ragft serve --processes N`) write it at once (ragft.rag.shared_sqlite)."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ragft.rag.embedders.base import Embedder
+from ragft.rag.shared_sqlite import connect_shared
 
 CACHE_FILE = "embedding-cache.sqlite"
 _SCHEMA = "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
@@ -36,7 +38,6 @@ class CachedEmbedder:
         self._local = threading.local()
         self._lock = threading.Lock()
         with self._connection() as db:
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
 
     @property
@@ -91,6 +92,6 @@ class CachedEmbedder:
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(str(self.path), timeout=30.0)
+            db = connect_shared(self.path)
             self._local.db = db
         return db
