@@ -9,18 +9,14 @@ from fastapi.testclient import TestClient
 from ragft.rag.document import Document
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.server.app import create_app
-from ragft.testing import HashingEmbedder
 from report.sample_run import IMG, SCRIPT, write_sample_run
-
-
-class ServerHashingEmbedder(HashingEmbedder):
-    name = "test-server-hashing:v1"
+from server.hashing_serve import NAME, ServerHashingEmbedder
 
 
 @pytest.fixture(scope="session", autouse=True)
 def server_embedder():
     """The index and the app (session fixtures) both look the embedder up by name."""
-    with EMBEDDERS.registered("test-server-hashing", ServerHashingEmbedder):
+    with EMBEDDERS.registered(NAME, ServerHashingEmbedder):
         yield
 
 LOCAL = "http://127.0.0.1"          # without a token the app serves loopback Host names only

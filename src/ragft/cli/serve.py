@@ -1,14 +1,15 @@
 """`ragft serve`: the advisor, ask-your-docs and the eval runs as a small local web app."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from ragft.server.guard import BURST, RATE_PER_MINUTE
+from ragft.server.launch import TOKEN_ENV
+
 DEFAULT_PORT = 8321
-TOKEN_ENV = "RAGFT_SERVE_TOKEN"
 
 
 def register(app: typer.Typer) -> None:
@@ -24,19 +25,23 @@ def register(app: typer.Typer) -> None:
                                                help="Server of an openai-compatible generator."),
         token_env: str = typer.Option(TOKEN_ENV, "--token-env", metavar="NAME",
                                       help="Environment variable holding the access token."),
+        processes: str = typer.Option(
+            "1", "--processes", metavar="N|auto",
+            help=f"Server processes answering in parallel (auto: one per usable core). Each loads the index and "
+                 f"models itself. The per-client rate limit ({RATE_PER_MINUTE}/min, bursts of {BURST}) is split "
+                 f"evenly across the processes, so it holds for the server as a whole."),
     ) -> None:
         """Serve the advisor, ask-your-docs (streamed, cited) and the eval reports on http://HOST:PORT."""
         from ragft.server.guard import check_bind
+        from ragft.server.launch import ServeSettings, parse_processes
+        from ragft.server.launch import serve as run_server
 
-        token = os.environ.get(token_env) or None
+        options = {key: value for key, value in (("model", model), ("base_url", base_url)) if value}
+        settings = ServeSettings(str(index), str(runs), generator, options, token_env, parse_processes(processes))
+        token = settings.token()
         check_bind(host, token)
-        import uvicorn
-
-        from ragft.server.app import create_app
-
         shown = f"[{host}]" if ":" in host else host
         link = f"http://{shown}:{port}/" + ("?token=..." if token else "")
-        typer.echo(f"ragft serve: {link} (index {index}, runs {runs}); Ctrl+C stops")
-        options = {key: value for key, value in (("model", model), ("base_url", base_url)) if value}
-        app = create_app(index, runs, token, generator=generator, generator_options=options)
-        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+        workers = f", {settings.processes} processes" if settings.processes > 1 else ""
+        typer.echo(f"ragft serve: {link} (index {index}, runs {runs}{workers}); Ctrl+C stops")
+        run_server(settings, host, port)

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from ragft.errors import InputError, NotFoundError, RagftError
 from ragft.secrets import RedactingFilter
 from ragft.server.asker import Asker
-from ragft.server.guard import TOKEN_COOKIE, TokenBucket, bearer, is_loopback, token_matches
+from ragft.server.guard import BURST, RATE_PER_MINUTE, TOKEN_COOKIE, TokenBucket, bearer, is_loopback, token_matches
 
 log = logging.getLogger("ragft.server")
 log.addFilter(RedactingFilter())            # tracebacks of failed asks may quote a provider's key
@@ -41,7 +41,7 @@ class TooLarge(Exception):
 
 
 def create_app(index_path: str | Path, runs_dir: str | Path, token: str | None = None, *,
-               max_body_bytes: int = MAX_BODY_BYTES, rate_per_minute: float = 240, burst: int = 60,
+               max_body_bytes: int = MAX_BODY_BYTES, rate_per_minute: float = RATE_PER_MINUTE, burst: int = BURST,
                generator: str = "extractive", generator_options: dict[str, Any] | None = None,
                workers: int | None = None) -> FastAPI:
     """The web app; `token`, when set, is required (Bearer header, or `?token=` once, which sets a cookie).

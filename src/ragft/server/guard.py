@@ -10,6 +10,8 @@ from ragft.errors import InputError
 
 TOKEN_COOKIE = "ragft_token"
 LOOPBACK_NAMES = ("localhost",)
+RATE_PER_MINUTE = 240          # per client, the default of the whole server
+BURST = 60
 
 
 @dataclass
