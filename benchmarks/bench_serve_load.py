@@ -3,15 +3,18 @@ in count and time; reports p50/p95/max latency, throughput and errors, and fails
 
     python benchmarks/bench_serve_load.py [--docs DIR] [--requests 200] [--concurrency 8] [--cap-seconds 60]
                                           [--embedder minilm] [--generator extractive] [--workers N] [--json]
-    python benchmarks/bench_serve_load.py --compare [--requests 60]    # 1 vs 8 clients, 1 worker vs the pool
+    python benchmarks/bench_serve_load.py --compare [--requests 60]    # 1 vs 8 clients: 1 worker, pool, 2 processes
 
-`--compare` runs four phases in one go, each against a fresh copy of the same index (so no phase answers from
-another's cache): one client and 8 clients, with one worker thread (the server before the pool) and with the
-default pool (one thread per usable core); it reports uncached p50/p95 of each and the 8-client/1-client ratio.
+`--compare` runs six phases in one go, each against a fresh copy of the same index (so no phase answers from
+another's cache): one client and 8 clients, with one worker thread (the server before the pool), with the
+default pool (one thread per usable core) and with 2 server processes (`ragft serve --processes 2`, through the
+same launcher the CLI uses: ragft.server.launch.serve); it reports uncached p50/p95 of each, the server's CPU
+seconds and the 8-client/1-client ratio.
 
 Questions are the FAQ's own section titles (lines ending in "?"), so each has an answer in the corpus. The
 server runs with the default app but a raised rate limit (the default 240/min per client would answer 429s);
-one untimed warm-up ask first loads the index and embedder, as the first visitor would.
+untimed warm-up asks first load the index and embedder (16 of them from 8 clients, so every process of a
+multi-process server has loaded them), as the first visitors would.
 """
 from __future__ import annotations
 
@@ -38,6 +41,13 @@ app = create_app(sys.argv[1], sys.argv[2], rate_per_minute=1e6, burst=100000, ge
                  workers=int(sys.argv[5]) or None)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
+PROCESSES_SERVER = """
+import sys
+from ragft.server.launch import ServeSettings, serve
+serve(ServeSettings(sys.argv[1], sys.argv[2], generator=sys.argv[4], processes=int(sys.argv[5]),
+                    rate_per_minute=1e6, burst=100000), "127.0.0.1", int(sys.argv[3]))
+"""
+WARM_UP = [f"warm-up {n}: what is Python?" for n in range(16)]
 
 
 def questions(docs: Path) -> list[str]:
@@ -132,17 +142,18 @@ def summary(results: list[dict], requested: int, wall: float) -> dict:
 
 
 def serve_phase(index: Path, scratch: Path, items: list[str], concurrency: int, cap: float, generator: str,
-                workers: int) -> tuple[list[dict], float]:
+                workers: int, processes: int = 1) -> tuple[list[dict], float]:
+    """`processes` > 1: `workers` is ignored (each process answers from its default pool)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(index), str(scratch / "runs"), str(port), generator,
-                               str(workers)], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    script, last = (SERVER, workers) if processes == 1 else (PROCESSES_SERVER, processes)
+    server = subprocess.Popen([sys.executable, "-c", script, str(index), str(scratch / "runs"), str(port), generator,
+                               str(last)], env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
     try:
         wait_ready(base, server)
-        import httpx
-
-        with httpx.Client(base_url=base, timeout=cap) as client:   # loads index + embedder
-            ask(client, "warm-up: what is Python?")
+        warm, _ = load(base, WARM_UP, 8, cap)                     # loads index + embedder in every process
+        if not all(result["ok"] for result in warm):
+            raise SystemExit(f"warm-up failed: {[r['error'] for r in warm if not r['ok']][:3]}")
         return load(base, items, concurrency, cap)
     finally:
         server.terminate()
@@ -158,23 +169,26 @@ def compare(args, asked: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         built = Path(scratch) / "built"
         corpus = build_index(args.docs, built, args.embedder)
-        for workers in (1, 0):
+        for kind, workers, processes in (("1 worker", 1, 1), ("pool", 0, 1), ("2 processes", 0, 2)):
             for clients in (1, 8):
-                index = Path(scratch) / f"index-{workers}-{clients}"
+                index = Path(scratch) / f"index-{workers}-{processes}-{clients}"
                 shutil.copytree(built, index)
-                cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = resource.getrusage(resource.RUSAGE_CHILDREN)     # the server and its workers, once waited for
                 results, wall = serve_phase(index, Path(scratch), items, clients, args.cap_seconds, args.generator,
-                                            workers)
+                                            workers, processes)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                label = f"{'1 worker' if workers == 1 else 'pool'}, {clients} client{'s' if clients > 1 else ''}"
+                label = f"{kind}, {clients} client{'s' if clients > 1 else ''}"
                 phases[label] = {**summary(results, len(items), wall),
                                  "server_cpu_s": round(after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime, 1)}
                 print(label, json.dumps(phases[label]), file=sys.stderr)
     load_avg.append(round(os.getloadavg()[0], 1))
     ratios = {kind: round(phases[f"{kind}, 8 clients"]["uncached_p95_ms"] / phases[f"{kind}, 1 client"]["uncached_p95_ms"], 2)
-              for kind in ("1 worker", "pool")}
+              for kind in ("1 worker", "pool", "2 processes")}
+    speedup = {f"{clients} client{'s' if clients > 1 else ''}": round(
+        phases[f"2 processes, {clients} client{'s' if clients > 1 else ''}"]["throughput_per_s"]
+        / phases[f"pool, {clients} client{'s' if clients > 1 else ''}"]["throughput_per_s"], 2) for clients in (1, 8)}
     return {"corpus": corpus, "requests": len(items), "distinct_questions": len(asked), "load_avg": load_avg,
-            "phases": phases, "p95_8_over_1": ratios}
+            "phases": phases, "p95_8_over_1": ratios, "throughput_2_processes_over_pool": speedup}
 
 
 def main() -> None:
@@ -186,7 +200,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--generator", default="extractive")
     parser.add_argument("--workers", type=int, default=0, help="answering threads (0: one per usable core)")
-    parser.add_argument("--compare", action="store_true", help="1 vs 8 clients, 1 worker vs the pool")
+    parser.add_argument("--compare", action="store_true", help="1 vs 8 clients: 1 worker, the pool, 2 processes")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     asked = questions(args.docs)

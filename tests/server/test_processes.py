@@ -99,7 +99,9 @@ def test_two_processes_answer_with_the_token_and_ctrl_c_stops_them_all(index_pat
                     break
         assert all(_holds(pid, "answers.sqlite") for pid in workers)
         assert {answer["status"] for answer in answers} == {200}
-        assert [answer["done"] for answer in answers if answer["done"].get("type") != "done" or not answer["done"]["citations"]] == []
+        unanswered = [answer["done"] for answer in answers if answer["done"].get("type") != "done"
+                      or not answer["done"]["citations"]]
+        assert unanswered == []
     finally:
         os.killpg(server.pid, signal.SIGINT)        # what Ctrl+C in a terminal does: the whole process group
         out, err = server.communicate(timeout=30)
@@ -128,6 +130,17 @@ def test_a_bad_processes_value_is_one_line(value, capsys):
     err = capsys.readouterr().err
     assert done.value.code == 1 and err.startswith(f"error: --processes {value}:")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_workers_listening_socket_is_tcp_so_answers_are_not_held_back_by_nagle():
+    import socket
+
+    from ragft.server.launch import FACTORY
+    from ragft.server.tcp_config import TcpConfig
+
+    sock = TcpConfig(FACTORY, factory=True, workers=2, host="127.0.0.1", port=free_port()).bind_socket()
+    with sock:
+        assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
 
 
 def test_auto_is_the_usable_cores():

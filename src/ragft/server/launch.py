@@ -1,5 +1,5 @@
-"""How `ragft serve` runs: one process (the app built here, answering from a thread pool), or N processes
-under uvicorn's supervisor, each building its own app from the settings in $RAGFT_SERVE_SETTINGS.
+"""How `ragft serve` runs: one process (the app built here, answering from a thread pool), or N processes under
+uvicorn's supervisor (its multi-worker mode), each building its own app from the settings in $RAGFT_SERVE_SETTINGS.
 
 The settings travel as JSON in one environment variable; the access token never does: every process reads it
 from the variable the settings name (--token-env). The per-client rate limit is kept per process, so each
@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ragft.errors import InputError
+from ragft.errors import InputError, RagftError
 from ragft.server.guard import BURST, RATE_PER_MINUTE
 
 SETTINGS_ENV = "RAGFT_SERVE_SETTINGS"
@@ -95,4 +95,24 @@ def serve(settings: ServeSettings, host: str, port: int) -> None:
         uvicorn.run(build_app(settings), **options)
         return
     os.environ[SETTINGS_ENV] = settings.to_json()     # spawned workers inherit the environment
-    uvicorn.run(FACTORY, factory=True, workers=settings.processes, **options)
+    from ragft.server.tcp_config import TcpConfig
+
+    _run_workers(TcpConfig(FACTORY, factory=True, workers=settings.processes, **options))
+
+
+def _run_workers(config) -> None:
+    """What uvicorn.run does for workers > 1 (bind, then its Multiprocess supervisor, which stops every worker
+    on SIGINT/SIGTERM), with our socket; a worker that could not start fails the command."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    supervisor = Multiprocess(config, sockets=[sock])
+    try:
+        supervisor.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        raise RagftError("ragft serve: a worker process could not start; its error is printed above")
