@@ -1,5 +1,6 @@
 """The answer and embedding caches are written by several processes at once (`ragft serve --processes N`):
-two processes opening the same fresh files together and writing the same and different rows all succeed."""
+two processes of 4 threads each, opening the same fresh files together and reading and writing the same and
+different rows, all succeed."""
 from __future__ import annotations
 
 import multiprocessing
@@ -13,9 +14,12 @@ from ragft.rag.embedding_cache import CachedEmbedder
 from ragft.testing import HashingEmbedder
 
 ROWS = 150
+THREADS = 4
 
 
 def _write(folder: str, worker: int, start, errors) -> None:
+    """One server process: THREADS answering threads sharing its caches, as the server's pool does."""
+    from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
 
     try:
@@ -23,13 +27,18 @@ def _write(folder: str, worker: int, start, errors) -> None:
         answers = AnswerCache(Path(folder) / "answers.sqlite")
         embedder = CachedEmbedder(HashingEmbedder(), Path(folder) / "embeddings.sqlite")
         answers.invalidate(1)
-        for row in range(ROWS):
+
+        def ask(row: int) -> None:
             question = f"shared question {row}" if row % 2 else f"question {row} of worker {worker}"
             vector = np.full(4, row, dtype=np.float32)
+            answers.near(vector / np.linalg.norm(vector) if row else vector, "setup", 1)
             if answers.exact(question, "setup", 1) is None:
                 answers.put(question, vector, "setup", 1, {"text": f"answer {row}", "worker": worker})
             answers.count(hit=row % 3 == 0)
             embedder.embed([question, f"text {row} of worker {worker}"])
+
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(ask, range(ROWS)))
         answers.close()
         embedder.close()
     except Exception:                     # noqa: BLE001 (reported to the test, which fails on it)

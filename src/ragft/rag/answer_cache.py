@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,12 @@ class AnswerCache:
         self.threshold = threshold
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        # Shared by the server's threads and an eval's answering threads (--concurrency): sqlite3.threadsafety
-        # is 3 here (serialized: SQLite locks the connection). The file is also written by every process of
-        # `ragft serve --processes N`: WAL and a busy timeout (ragft.rag.shared_sqlite).
+        # Shared by the server's threads and an eval's answering threads (--concurrency), one statement at a
+        # time under self._lock: SQLite alone serializes calls, not statements, so one thread's write could run
+        # inside another's unfinished SELECT, and with another process writing the file (`ragft serve
+        # --processes N`) that read-then-write transaction fails at once with 'database is locked' instead of
+        # waiting. Between processes: WAL and a busy timeout (ragft.rag.shared_sqlite).
+        self._lock = threading.Lock()
         if path is None:
             self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         else:
@@ -61,22 +65,34 @@ class AnswerCache:
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    def _run(self, sql: str, values: tuple = (), rows: bool = False) -> Any:
+        """One statement, finished (every row read) before another thread's may start: its rows, or its cursor's
+        rowcount."""
+        with self._lock:
+            cursor = self._db.execute(sql, values)
+            try:
+                return cursor.fetchall() if rows else cursor.rowcount
+            finally:
+                cursor.close()
 
     def exact(self, question: str, setup: str, generation: int) -> CacheHit | None:
-        row = self._db.execute(
+        found = self._run(
             "SELECT question, answer FROM answers WHERE normalized=? AND setup=? AND generation=?",
-            (normalize_question(question), setup, generation),
-        ).fetchone()
+            (normalize_question(question), setup, generation), rows=True,
+        )
+        row = found[0] if found else None
         return None if row is None else CacheHit("exact", row[0], 1.0, json.loads(row[1]))
 
     def near(self, vector: np.ndarray, setup: str, generation: int) -> CacheHit | None:
         if self.threshold is None:
             return None
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT question, vector, answer FROM answers WHERE setup=? AND generation=? AND vector IS NOT NULL",
-            (setup, generation),
-        ).fetchall()
+            (setup, generation), rows=True,
+        )
         if not rows:
             return None
         query = np.asarray(vector, dtype=np.float32).ravel()
@@ -93,14 +109,14 @@ class AnswerCache:
         self, question: str, vector: np.ndarray | None, setup: str, generation: int, answer: dict[str, Any]
     ) -> None:
         blob = None if vector is None else np.asarray(vector, dtype=np.float32).ravel().tobytes()
-        self._db.execute(
+        self._run(
             "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
             (normalize_question(question), setup, generation, question, blob, json.dumps(answer), time.time()),
         )
 
     def invalidate(self, current_generation: int) -> int:
         """Drop entries made at any other index generation; returns how many went."""
-        return self._db.execute("DELETE FROM answers WHERE generation != ?", (current_generation,)).rowcount
+        return self._run("DELETE FROM answers WHERE generation != ?", (current_generation,))
 
     def count(self, hit: bool) -> None:
         self._bump("lookups")
@@ -108,14 +124,12 @@ class AnswerCache:
             self._bump("hits")
 
     def _bump(self, name: str) -> None:
-        self._db.execute(
-            "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1", (name,)
-        )
+        self._run("INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1", (name,))
 
     def stats(self) -> dict[str, Any]:
-        counters = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        counters = dict(self._run("SELECT name, value FROM counters", rows=True))
         lookups, hits = counters.get("lookups", 0), counters.get("hits", 0)
-        entries = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+        entries = self._run("SELECT COUNT(*) FROM answers", rows=True)[0][0]
         return {
             "entries": entries,
             "lookups": lookups,
