@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,6 +28,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for_health(port: int, server: subprocess.Popen, seconds: float, poll: float = 0.1) -> dict | None:
+    """/healthz of a `ragft serve` started as `server` once it answers; None if it exits or `seconds` pass."""
+    deadline, health = time.monotonic() + seconds, None
+    while health is None and time.monotonic() < deadline and server.poll() is None:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+        except httpx.TransportError:
+            time.sleep(poll)
+    return health
 
 
 DOCS = {

@@ -5,12 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
-from server.conftest import free_port
+from server.conftest import free_port, wait_for_health
 
 
 def test_serve_listens_on_loopback_and_answers_healthz(index_path, runs_dir):
@@ -21,13 +19,7 @@ def test_serve_listens_on_loopback_and_answers_healthz(index_path, runs_dir):
          "--index", str(index_path), "--runs", str(runs_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline, health = time.monotonic() + 20, None
-        while health is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert health == {"status": "ok", "index": True, "runs": 1}
+        assert wait_for_health(port, process, 20) == {"status": "ok", "index": True, "runs": 1}
     finally:
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=10)

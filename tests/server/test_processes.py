@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ragft.server.launch import SETTINGS_ENV, ServeSettings, app_from_env, parse_processes
-from server.conftest import LOCAL, free_port
+from server.conftest import LOCAL, free_port, wait_for_health
 
 SCRIPT = Path(__file__).with_name("hashing_serve.py")
 TOKEN = "s3cret-token-for-the-processes-test"
@@ -72,13 +71,7 @@ def test_two_processes_answer_with_the_token_and_ctrl_c_stops_them_all(index_pat
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     workers: list[int] = []
     try:
-        deadline, health = time.monotonic() + 60, None
-        while health is None and time.monotonic() < deadline and server.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert health == {"status": "ok", "index": True, "runs": 1}
+        assert wait_for_health(port, server, 60, poll=0.2) == {"status": "ok", "index": True, "runs": 1}
         workers = _workers(server.pid)
         assert len(workers) == 2 and all(_alive(pid) for pid in workers)
 

@@ -44,6 +44,7 @@ from ragft.finetune.train_local import (
     latest_checkpoint,
     restore_trainer,
     seed_everything,
+    total_steps,
 )
 from ragft.rag.embedders.tuned import MANIFEST_FILE, WEIGHTS_FILE, EmbedderManifest
 from ragft.rag.progress import ProgressCallback
@@ -70,11 +71,6 @@ class RetrieverConfig(BaseModel):
     max_steps: int | None = Field(None, ge=1)
     checkpoint_every: int = Field(100, ge=1)
     seed: int = 0
-
-
-def total_steps(n_pairs: int, config: RetrieverConfig) -> int:
-    steps = config.epochs * math.ceil(n_pairs / config.batch_size)
-    return min(steps, config.max_steps) if config.max_steps else steps
 
 
 # --- hard negatives -------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ class TrainConfig(BaseModel):
 
 
 def total_steps(n_examples: int, config: TrainConfig) -> int:
+    """Steps of a run: epochs over batches, capped by max_steps (the retriever's config has the same fields)."""
     steps = config.epochs * math.ceil(n_examples / config.batch_size)
     return min(steps, config.max_steps) if config.max_steps else steps
 
