@@ -41,7 +41,7 @@ def main() -> None:
     seed_everything(0)
     model = attach_lora(model, config).to(args.device)
     model.train()
-    optimizer, scheduler = make_optimizer(model, config, args.steps + 1)
+    optimizer, scheduler = make_optimizer(model, config.learning_rate, config.warmup_steps, args.steps + 1)
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(10, len(tokenizer) - 1, (args.batch, args.seq), generator=generator)
     labels = ids.clone()

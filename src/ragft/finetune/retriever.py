@@ -26,7 +26,6 @@ import zipfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -205,12 +204,6 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, ident
 
 # --- training -------------------------------------------------------------------------------------------
 
-def default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -239,7 +232,7 @@ def train_retriever(
 
     from ragft.finetune.train_local import make_optimizer
     from ragft.rag.embedders.bundled import MODEL_ID, bundled_tokenizer, bundled_zip_path, load_bundled_minilm
-    from ragft.rag.embedders.minilm import MiniLMEmbedder, use_usable_cores
+    from ragft.rag.embedders.minilm import MiniLMEmbedder, torch_device, use_usable_cores
 
     out, config = Path(out), config or RetrieverConfig()
     pairs, report = pair_set.pairs, on_progress or (lambda stage, done, total: None)
@@ -248,7 +241,7 @@ def train_retriever(
                          "documents or questions")
     if out.exists() and not overwrite:
         raise InputError(f"{out}: already exists; choose another --out or pass --overwrite")
-    device = device or default_device()
+    device = device or torch_device()
     if device == "cpu":
         use_usable_cores()
     base = load_bundled_minilm()
@@ -260,9 +253,7 @@ def train_retriever(
     model = make_model(base.weights, base.config, device)
     model.train()
     warmup = int(steps * config.warmup_fraction)
-    # train_local's AdamW + linear warmup/decay, read from the two fields it uses.
-    optimizer, scheduler = make_optimizer(model, SimpleNamespace(learning_rate=config.learning_rate,
-                                                                 warmup_steps=warmup), steps)
+    optimizer, scheduler = make_optimizer(model, config.learning_rate, warmup, steps)
     state: dict[str, Any] = {"step": 0, "losses": [], "seconds": 0.0, "cpu_seconds": 0.0, **identity}
     start_step = 0
     if resume:

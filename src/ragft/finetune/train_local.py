@@ -136,16 +136,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_optimizer(model: Any, config: TrainConfig, steps: int) -> tuple[Any, Any]:
+def make_optimizer(model: Any, learning_rate: float, warmup_steps: int, steps: int) -> tuple[Any, Any]:
+    """AdamW over the trainable parameters, with a linear warmup over `warmup_steps` then linear decay to 0."""
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0)
 
     def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / (config.warmup_steps + 1)
-        return max(0.0, (steps - step) / max(1, steps - config.warmup_steps))
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)
+        return max(0.0, (steps - step) / max(1, steps - warmup_steps))
 
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -318,7 +319,7 @@ def train_lora(
     seed_everything(config.seed)
     model = attach_lora(model, config).to(device)
     model.train()
-    optimizer, scheduler = make_optimizer(model, config, steps)
+    optimizer, scheduler = make_optimizer(model, config.learning_rate, config.warmup_steps, steps)
     state = {"step": 0, "losses": [], "seconds": 0.0, "cpu_seconds": 0.0, **identity}
     start_step = 0
     if resume:
@@ -371,7 +372,7 @@ def measure_seconds_per_step(
     seed_everything(config.seed)
     peft_model = attach_lora(model, config).to(device)
     peft_model.train()
-    optimizer, scheduler = make_optimizer(peft_model, config, steps + 1)
+    optimizer, scheduler = make_optimizer(peft_model, config.learning_rate, config.warmup_steps, steps + 1)
     timings = []
     for step in range(steps + 1):
         batch = collate([rows[i] for i in batch_for_step(step, len(rows), config)], pad)
