@@ -11,7 +11,7 @@ from ragft.errors import InputError
 from ragft.rag.bm25 import BM25Index
 from ragft.rag.catalog import Catalog, Chunking, SearchSettings
 from ragft.rag.document import Document
-from ragft.rag.engine import BM25_FILE, Index, _bm25_stamp
+from ragft.rag.engine import BM25_FILE, Index
 from ragft.rag.search import SearchConfig
 from ragft.rag.stores import open_store
 from support import run_cli
@@ -130,7 +130,7 @@ def test_saved_search_settings_are_what_a_reopened_index_searches_with(tmp_path,
     assert saved == {"fusion": "rrf", "alpha": 0.65, "rrf_k": 30.0, "weights": {"dense": 1.0, "bm25": 0.5},
                      "candidates": 50, "k": 3, "tuned": tuned}
     with Index.open(tmp_path / "index", embedder="test-hashing") as index:
-        assert BM25Index.load(tmp_path / "index" / BM25_FILE, _bm25_stamp(index.catalog)) is not None  # not rebuilt
+        assert BM25Index.load(tmp_path / "index" / BM25_FILE, index.catalog.stamp) is not None  # not rebuilt
         assert index.config == rrf and index.catalog.search == SearchSettings.from_config(rrf, 3, tuned)
         hits = index.search("garbage collector reference cycles")
         assert len(hits) == 3 and set(hits[0].scores) == {"dense", "bm25", "rrf"}

@@ -11,7 +11,7 @@ import pytest
 
 from ragft.rag import doctor
 from ragft.rag.catalog import Catalog
-from ragft.rag.engine import BM25_FILE, Index, _bm25_stamp
+from ragft.rag.engine import BM25_FILE, Index
 from ragft.rag.stores.lancedb_store import LANCE_DIR, TABLE
 
 RAGFT = str(Path(sys.executable).parent / "ragft")
@@ -88,7 +88,7 @@ def test_a_bm25_file_stamped_current_but_holding_other_ids_is_rebuilt(index_path
     from ragft.rag.bm25 import BM25Index
 
     meta = Catalog.from_json(json.loads((index_path / "meta.json").read_text()))
-    BM25Index.build(["ghost"], ["a chunk that is not stored"]).save(index_path / BM25_FILE, _bm25_stamp(meta))
+    BM25Index.build(["ghost"], ["a chunk that is not stored"]).save(index_path / BM25_FILE, meta.stamp)
     assert _kinds(index_path) == {"bm25"}
     report = doctor.repair(index_path)
     assert report.consistent and "rebuilt BM25 from the store" in report.repaired

@@ -11,7 +11,7 @@ from ragft.rag.bm25 import BM25Index
 from ragft.rag.catalog import Catalog
 from ragft.rag.document import Document
 from ragft.rag.embedders.base import EMBEDDERS
-from ragft.rag.engine import BM25_FILE, Index, _bm25_stamp
+from ragft.rag.engine import BM25_FILE, Index
 from ragft.testing import HashingEmbedder
 
 
@@ -163,11 +163,11 @@ def test_opening_a_missing_index_without_create_says_how_to_make_one(tmp_path):
 def test_bm25_is_saved_after_sync_and_rebuilt_when_stale(tmp_path, corpus):
     with open_index(tmp_path / "index") as index:
         index.sync([corpus], progress=False)
-        assert BM25Index.load(tmp_path / "index" / BM25_FILE, _bm25_stamp(index.catalog)) is not None
+        assert BM25Index.load(tmp_path / "index" / BM25_FILE, index.catalog.stamp) is not None
     index = open_index(tmp_path / "index")
     index.add([Document(id="late.md", text="Quokkas smile for cameras.")])
     meta = Catalog.from_json(json.loads((tmp_path / "index" / "meta.json").read_text()))
-    assert BM25Index.load(tmp_path / "index" / BM25_FILE, _bm25_stamp(meta)) is None   # not closed: stale
+    assert BM25Index.load(tmp_path / "index" / BM25_FILE, meta.stamp) is None   # not closed: stale
     with open_index(tmp_path / "index") as reopened:
         assert top_doc(reopened, "quokkas smile", "bm25") == "late.md"
 

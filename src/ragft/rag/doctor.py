@@ -179,9 +179,9 @@ def _check_meta(catalog: Catalog, report: DoctorReport) -> None:
 
 def _check_bm25(path: Path, catalog: Catalog, rows: _Rows, report: DoctorReport) -> None:
     from ragft.rag.bm25 import BM25Index
-    from ragft.rag.engine import BM25_FILE, _bm25_stamp
+    from ragft.rag.engine import BM25_FILE
 
-    saved = BM25Index.load(path / BM25_FILE, _bm25_stamp(catalog))
+    saved = BM25Index.load(path / BM25_FILE, catalog.stamp)
     if saved is None:
         report.notes.append("BM25 file missing or older than the store: rebuilt from the store at next open")
         return

@@ -76,13 +76,18 @@ class Index:
         self.catalog = catalog
         self.bm25 = bm25
         self.config = config
-        self.default_k = catalog.search.k if catalog.search and catalog.search.k else DEFAULT_K
         self.answers = answers
         self._bm25_dirty = False
         self._answerer = None                   # ragft.rag.answering.Answerer of Index.ask, made on first use
         self._owned_embedder = None            # the embedding-cache wrapper this index made, closed with it
 
     # ---- opening -------------------------------------------------------------------------------
+
+    @property
+    def default_k(self) -> int:
+        """The k `search` takes when its caller gives none: the saved one, else DEFAULT_K."""
+        search = self.catalog.search
+        return search.k if search is not None and search.k else DEFAULT_K
 
     @classmethod
     def open(
@@ -143,9 +148,7 @@ class Index:
 
     def close(self) -> None:
         """Persist BM25 if documents were added or removed since the last save."""
-        if self._bm25_dirty:
-            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.catalog))
-            self._bm25_dirty = False
+        self._save_bm25_if_dirty()
         self.answers.close()
         if self._owned_embedder is not None:
             self._owned_embedder.close()
@@ -371,14 +374,13 @@ class Index:
         the generation (cached answers were retrieved with the old settings)."""
         self.catalog.search = SearchSettings.from_config(config, k, tuned)
         self.config = config
-        self.default_k = k or DEFAULT_K
         self._commit_meta()
         self._bm25_dirty = True            # its stamp follows the generation: re-stamped, not rebuilt at next open
         self._save_bm25_if_dirty()
 
     def _save_bm25_if_dirty(self) -> None:
         if self._bm25_dirty:
-            self.bm25.save(self.path / BM25_FILE, _bm25_stamp(self.catalog))
+            self.bm25.save(self.path / BM25_FILE, self.catalog.stamp)
             self._bm25_dirty = False
 
     def _finish(self, report: SyncReport, started: float) -> SyncReport:
@@ -578,22 +580,18 @@ def _search_config(config: SearchConfig, fusion, alpha, rrf_k, weights) -> Searc
                    rrf_k=config.rrf_k if rrf_k is None else rrf_k, weights={**config.weights, **(weights or {})})
 
 
-def _bm25_stamp(catalog: Catalog) -> str:
-    return catalog.stamp
-
-
 def _bm25_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{' '.join(chunk.heading_path)}\n{chunk.text}" if chunk.title else chunk.text
 
 
 def _open_bm25(path: Path, store, catalog: Catalog) -> BM25Index:
-    loaded = BM25Index.load(path / BM25_FILE, _bm25_stamp(catalog))
+    loaded = BM25Index.load(path / BM25_FILE, catalog.stamp)
     if loaded is not None and len(loaded) == store.count():
         return loaded
     chunks = list(store.chunks())
     index = BM25Index.build([c.id for c in chunks], [_bm25_text(c) for c in chunks])
     if chunks and holder(path) in (None, os.getpid()):   # a reader racing a writer keeps its view in memory
-        index.save(path / BM25_FILE, _bm25_stamp(catalog))
+        index.save(path / BM25_FILE, catalog.stamp)
     return index
 
 
