@@ -192,9 +192,10 @@ def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifes
     retrieval = config.retrieval
     chunking = {} if retrieval is None else {"chunk_tokens": retrieval.chunk_tokens, "overlap": retrieval.overlap}
     index = Index.open(location, embedder=retriever or config.embedder, **chunking)
-    if retrieval is not None and index.config != retrieval.search_config():
+    wanted = None if retrieval is None else retrieval.search_config()
+    if wanted is not None and index.config != wanted:
         # Saved in the index, so every opener (freshness trials, Ray workers) searches with them too.
-        index.save_search_settings(retrieval.search_config(), tuned={"from": retrieval.source})
+        index.save_search_settings(wanted, tuned={"from": retrieval.source})
     start = time.perf_counter()
     for folder in folders:
         index.sync([folder], root=folder, on_progress=lambda stage, done, total: report(stage, done, total, ""))

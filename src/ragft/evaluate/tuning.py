@@ -364,8 +364,10 @@ def _test_figures(index, best_index, test: Sequence[EvalItem], baseline: Setting
                   n_resamples: int, seed: int) -> dict[str, Any]:
     """nDCG@10 and recall@k of the baseline and of the choice on the test questions only, with paired bootstrap
     intervals of choice - baseline."""
-    base = Rankings(index, test, depth).scores(baseline.config, baseline.k)
-    chosen = Rankings(best_index, test, depth).scores(best.config, best.k)
+    base_rankings = Rankings(index, test, depth)
+    best_rankings = base_rankings if best_index is index else Rankings(best_index, test, depth)
+    base = base_rankings.scores(baseline.config, baseline.k)
+    chosen = best_rankings.scores(best.config, best.k)
     figures: dict[str, Any] = {"questions": len(test)}
     for metric in ("ndcg@10", "recall@k"):
         detail = compare_detail(chosen[metric], base[metric], n_resamples=n_resamples, seed=seed)
