@@ -60,10 +60,12 @@ class SyncProgress:
 
 class StageProgress:
     """A transient rich bar per stage of a library `on_progress(stage, done, total)` callback (the stage name is
-    its label); `with StageProgress(enabled) as on_progress: train_retriever(..., on_progress=on_progress)`."""
+    its label); `with StageProgress(enabled) as on_progress: train_retriever(..., on_progress=on_progress)`.
+    `stream`: where to draw (default stderr)."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, stream=None):
         self.enabled = enabled
+        self._stream = stream
         self._bar = self._task = None
         self._stage = ""
 
@@ -74,13 +76,14 @@ class StageProgress:
         if not self.enabled:
             return
         if stage != self._stage:
-            self._stop()
+            self.stop()
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[note]}"), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=True)
+                                 console=Console(file=self._stream) if self._stream else Console(stderr=True),
+                                 transient=True)
             self._bar.start()
             self._task, self._stage = self._bar.add_task(stage, total=total, note=""), stage
         self._bar.update(self._task, completed=done, total=total)
@@ -91,13 +94,13 @@ class StageProgress:
         if self._bar is not None:
             self._bar.update(self._task, note=text)
 
-    def _stop(self) -> None:
+    def stop(self) -> None:
         if self._bar is not None:
             self._bar.stop()
             self._bar, self._stage = None, ""
 
     def __exit__(self, *exc) -> None:
-        self._stop()
+        self.stop()
 
 
 class TuneProgress(SyncProgress):
@@ -132,7 +135,7 @@ class EvalProgress:
         self._stream = stream or sys.stderr
         self._plain = None if self._stream.isatty() else plain_reporter(self._stream)
         self._sync = SyncProgress(enabled)
-        self._bar = self._task = None
+        self._counted = StageProgress(enabled, self._stream)      # answering, training: a bar with the system
 
     def __enter__(self) -> "EvalProgress":
         return self
@@ -147,30 +150,17 @@ class EvalProgress:
         if stage in SYNC_STAGES:
             return self._sync(stage, done, total)
         if done == 0:
-            self._stop_bar()
+            self._counted.stop()
             print(f"ragft: {note}", file=self._stream, flush=True)
         elif stage in COUNTED:
             self._advance(stage, done, total, note)
 
     def _advance(self, stage: str, done: int, total: int, system: str) -> None:
-        if self._bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(TextColumn(stage), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[system]}"), TimeRemainingColumn(),
-                                 console=Console(file=self._stream), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(stage, total=total, system="")
-        self._bar.update(self._task, completed=done, total=total, system=system)
+        self._counted(stage, done, total)
+        self._counted.note(system)
         if done >= total:
-            self._stop_bar()
-
-    def _stop_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
+            self._counted.stop()
 
     def __exit__(self, *exc) -> None:
-        self._stop_bar()
+        self._counted.stop()
         self._sync.__exit__(*exc)

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from ragft.errors import InputError, RagftError
 from ragft.evaluate.progress import RAFT_INDEX, TRAINING, EvalProgressCallback, reporter
+from ragft.llm.local_model import base_models_kept
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,9 @@ class StudyResult:
     phases: dict[str, dict[str, float | None]] = field(default_factory=dict)   # PhaseClock.as_dict()
 
 
-def _one_base_read(function):
-    """`function` with the base model read from disk once for all its trainings and systems
-    (ragft.llm.local_model.base_models_kept): 1 read instead of 5 in a study, ~3 s each, mostly
-    the tokenizer (docs/benchmarks.md, "Study")."""
-    import functools
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        from ragft.llm.local_model import base_models_kept
-
-        with base_models_kept():
-            return function(*args, **kwargs)
-    return wrapper
-
-
-@_one_base_read
+# The base model is read from disk once for all the study's trainings and systems: 1 read instead of 5, ~3 s
+# each, mostly the tokenizer (docs/benchmarks.md, "Study").
+@base_models_kept()
 def run_study(out: str | Path = "ragft-study", *, bench: str = "python-faq", budget: str = "tiny",
               source_dir: str | Path | None = None, profile: str | None = "python-docs-assistant",
               seed: int = 0, progress: bool = True, on_progress: EvalProgressCallback | None = None,
