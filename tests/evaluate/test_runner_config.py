@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from ragft.errors import InputError, RagftError
-from ragft.evaluate.config import config_from_mapping, load_config, parse_systems
+from ragft.evaluate.config import RetrievalSettings, config_from_mapping, load_config, parse_systems
 from ragft.evaluate.questions import load_questions
+from ragft.rag.search import SearchConfig
 
 from .conftest import PYTHON_DOC_TREE
 
@@ -86,3 +87,11 @@ def _copy_tree(source, target):
     import shutil
 
     shutil.copytree(source, target, dirs_exist_ok=True)
+
+
+def test_retrieval_settings_default_to_the_engine_search_config_and_carry_its_json():
+    assert RetrievalSettings().search_config() == SearchConfig()
+    rrf = SearchConfig(fusion="rrf", rrf_k=20.0, weights={"dense": 1.0, "bm25": 0.5}, candidates=50)
+    retrieval = RetrievalSettings(chunk_tokens=64, overlap=8, source="/indexes/tuned", **rrf.to_json())
+    assert retrieval.search_config() == rrf
+    assert (retrieval.chunk_tokens, retrieval.overlap) == (64, 8)

@@ -1,6 +1,7 @@
 """BM25 scoring, convex and reciprocal rank fusion, and hybrid search on a case where dense and BM25 disagree."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -192,3 +193,22 @@ def test_unknown_mode_and_bad_k_are_refused(tmp_path):
         SearchConfig(fusion="sum")
     with pytest.raises(InputError, match="alpha: must be between 0 and 1"):
         SearchConfig(alpha=1.5)
+
+
+def test_search_config_json_round_trips_and_reads_only_its_own_keys():
+    configs = [SearchConfig(), SearchConfig(alpha=0.3, candidates=20),
+               SearchConfig(fusion="rrf", rrf_k=20.0, weights={"dense": 1.0, "bm25": 0.5}, candidates=50)]
+    for config in configs:
+        data = config.to_json()
+        assert json.loads(json.dumps(data)) == data
+        assert SearchConfig.from_json(data) == config
+        assert SearchConfig.from_json({**data, "k": 3, "tuned": {"by": "ragft eval tune"}}) == config
+    assert configs[2].to_json() == {"fusion": "rrf", "alpha": 0.65, "rrf_k": 20.0,
+                                    "weights": {"dense": 1.0, "bm25": 0.5}, "candidates": 50}
+    data = configs[2].to_json()
+    data["weights"]["bm25"] = 9.0                       # a copy: editing the JSON leaves the config alone
+    assert configs[2].weights["bm25"] == 0.5 and SearchConfig.from_json(data).weights["bm25"] == 9.0
+    assert SearchConfig.from_json({}) == SearchConfig()
+    assert SearchConfig.from_json({"alpha": 0.4}) == SearchConfig(alpha=0.4)
+    with pytest.raises(InputError, match="alpha: must be between 0 and 1"):
+        SearchConfig.from_json({"alpha": 2})

@@ -32,8 +32,7 @@ class RetrievalSettings(BaseModel):
     def search_config(self):
         from ragft.rag.search import SearchConfig
 
-        return SearchConfig(fusion=self.fusion, alpha=self.alpha, rrf_k=self.rrf_k, weights=dict(self.weights),
-                            candidates=self.candidates)
+        return SearchConfig.from_json(self.model_dump())
 
 
 def retrieval_from_index(path: str | Path) -> RetrievalSettings:
@@ -42,8 +41,7 @@ def retrieval_from_index(path: str | Path) -> RetrievalSettings:
 
     catalog = read_catalog(path)
     search = catalog.search
-    fusion = {} if search is None else {"fusion": search.fusion, "alpha": search.alpha, "rrf_k": search.rrf_k,
-                                        "weights": dict(search.weights), "candidates": search.candidates}
+    fusion = {} if search is None else search.config().to_json()
     return RetrievalSettings(chunk_tokens=catalog.chunking.max_tokens, overlap=catalog.chunking.overlap,
                              source=str(Path(path).resolve()), **fusion)
 

@@ -81,11 +81,6 @@ def describe(config: SearchConfig) -> str:
             f"{config.candidates} candidates")
 
 
-def config_dict(config: SearchConfig) -> dict[str, Any]:
-    return {"fusion": config.fusion, "alpha": config.alpha, "rrf_k": config.rrf_k, "weights": dict(config.weights),
-            "candidates": config.candidates}
-
-
 # ---- scoring a setting from rankings fetched once -------------------------------------------------------
 
 class Rankings:
@@ -146,7 +141,7 @@ class Setting:
 
     def to_dict(self) -> dict[str, Any]:
         return {"embedder": self.embedder, "chunk_tokens": self.chunk_tokens, "overlap": self.overlap,
-                "search": config_dict(self.config), "label": describe(self.config), "k": self.k,
+                "search": self.config.to_json(), "label": describe(self.config), "k": self.k,
                 "train_ndcg@10": round(self.ndcg, 4), "train_recall@k": round(self.recall, 4)}
 
 
@@ -501,7 +496,7 @@ def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence
             rebuilt = rebuild and result.needs_rebuild
             index = apply_tuning(index, result, docs, root, rebuild=rebuild, on_progress=on_progress)
             chosen = result.best if rebuilt else result.best_current
-            saved = {"search": config_dict(chosen.config), "k": chosen.k}
+            saved = {"search": chosen.config.to_json(), "k": chosen.k}
         change = None
         if result.needs_rebuild and not rebuilt:
             change = {"embedder": result.best.embedder, "chunk_tokens": result.best.chunk_tokens,

@@ -128,16 +128,13 @@ class SearchSettings(_Entry):
     @classmethod
     def from_config(cls, config: SearchConfig, k: int | None = None,
                     tuned: Mapping[str, Any] | None = None) -> SearchSettings:
-        return cls(config.fusion, config.alpha, config.rrf_k, dict(config.weights), config.candidates, k,
-                   None if tuned is None else dict(tuned))
+        return cls(**config.to_json(), k=k, tuned=None if tuned is None else dict(tuned))
 
     def config(self) -> SearchConfig:
-        return SearchConfig(fusion=self.fusion, alpha=self.alpha, rrf_k=self.rrf_k, weights=dict(self.weights),
-                            candidates=self.candidates)
+        return SearchConfig.from_json(vars(self))
 
     def to_json(self) -> dict[str, Any]:
-        return {"fusion": self.fusion, "alpha": self.alpha, "rrf_k": self.rrf_k, "weights": dict(self.weights),
-                "candidates": self.candidates, "k": self.k, "tuned": self.tuned, **self.extra}
+        return {**self.config().to_json(), "k": self.k, "tuned": self.tuned, **self.extra}
 
 
 @dataclass

@@ -7,7 +7,7 @@ return contributes nothing for that method.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -62,6 +62,21 @@ class SearchConfig:
         unknown = set(self.weights) - {"dense", "bm25"}
         if unknown:
             raise InputError(f"weights: unknown method(s) {sorted(unknown)}; use 'dense' and 'bm25'")
+
+    def to_json(self) -> dict[str, Any]:
+        """The one JSON form of these settings (meta.json's "search", Index.stats, `eval tune --json`, the eval
+        run's retrieval settings): {"fusion", "alpha", "rrf_k", "weights", "candidates"}, values as given."""
+        return {"fusion": self.fusion, "alpha": self.alpha, "rrf_k": self.rrf_k, "weights": dict(self.weights),
+                "candidates": self.candidates}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SearchConfig:
+        """The settings in `data` (a `to_json` dict, or one holding more, e.g. saved search settings with their
+        `k`): its SearchConfig keys are read, a missing one takes the default, other keys are the caller's."""
+        known = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        if "weights" in known:
+            known["weights"] = dict(known["weights"])
+        return cls(**known)
 
 
 def rrf_fuse(
