@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 import io
+import sys
 
 from ragft.cli.progress import EvalProgress
 from ragft.evaluate.config import config_from_mapping
-from ragft.evaluate.progress import ANSWERING, INDEX, RAFT_INDEX, SUMMARY, TRAINING, WARM_UP, plain_reporter
+from ragft.evaluate.progress import (
+    ANSWERING,
+    INDEX,
+    RAFT_INDEX,
+    SUMMARY,
+    TRAINING,
+    WARM_UP,
+    plain_reporter,
+    reporter,
+)
 from ragft.evaluate.runner import evaluate
 from ragft.rag.embedders.base import EMBEDDERS
 from ragft.rag.progress import INDEXING
+from ragft.rag.progress import reporter as sync_reporter
 from ragft.testing import HashingEmbedder
 
 from .conftest import PYTHON_DOC_TREE
@@ -48,6 +59,20 @@ def test_off_a_terminal_the_plain_reporter_writes_a_line_per_stage_and_every_ten
     assert lines[:2] == ["ragft: indexing the corpus with minilm", "ragft: answering: 20 answers from 2 systems"]
     assert [line.split(" (")[0] for line in lines[2:]] == [f"ragft: answering {n}/20" for n in range(2, 21, 2)]
     assert "\r" not in out.getvalue()
+
+
+def test_a_run_reports_to_the_callers_callback_else_plain_lines_when_asked_else_nowhere(monkeypatch):
+    heard = []
+    assert reporter(True, heard.append) == heard.append and sync_reporter(True, heard.append) == heard.append
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    reporter(False, None)(INDEX, 0, 1, "indexing the corpus")
+    sync_reporter(False, None)(INDEXING, 1, 2)
+    assert terminal.getvalue() == ""
+    reporter(True, None)(INDEX, 0, 1, "indexing the corpus")          # the eval run's default: plain lines
+    assert terminal.getvalue() == "ragft: indexing the corpus\n"
+    sync_reporter(True, None)(INDEXING, 1, 2)                          # the sync's: a line rewritten in place
+    assert terminal.getvalue().endswith("\rindexing 1/2 files")
 
 
 def test_the_cli_draws_stage_lines_and_a_bar_on_a_terminal_and_plain_lines_elsewhere():

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ragft.errors import InputError
+from ragft.errors import InputError, NotFoundError
+from ragft.evaluate.config import config_from_mapping
 from ragft.evaluate.evalset import EvalItem, save_evalset
 from ragft.evaluate.metrics import score_retrieval
+from ragft.evaluate.questions import load_questions
 from ragft.evaluate.splits import split
 from ragft.evaluate.tuning import (
     MIN_QUESTIONS,
@@ -18,6 +20,7 @@ from ragft.evaluate.tuning import (
     TuneGrid,
     apply_tuning,
     index_facts,
+    load_tuning_questions,
     saved_k,
     scratch_dir,
     tune,
@@ -225,6 +228,30 @@ def test_cli_one_line_errors(bench_index, capsys, tmp_path):
     code, _, err = run_cli(capsys, "eval", "tune", "--evalset", str(few), "--docs", str(tmp_path),
                            "--index", str(tmp_path / "none"))
     assert code != 0 and f"index the corpus first with `ragft index {tmp_path} --root {tmp_path}" in err
+
+
+def test_tuning_loads_a_bench_and_refuses_a_missing_docs_folder_as_an_eval_run_does(python_faq_bench, tmp_path):
+    cache = python_faq_bench.corpus_dir.parents[2]      # the bench cache the fixture built into
+    items, folders, origin = load_tuning_questions(bench="python-faq", bench_source=PYTHON_DOC_TREE,
+                                                   bench_cache=cache, distractors=4)
+    run = load_questions(config_from_mapping({"bench": "python-faq", "bench_source": str(PYTHON_DOC_TREE),
+                                              "bench_cache": str(cache), "distractors": 4, "systems": "rag"}))
+    assert (items, folders, origin) == (python_faq_bench.questions, [python_faq_bench.corpus_dir], "python-faq")
+    assert (items, folders, origin) == (run.items, run.corpus_dirs, run.origin)
+    few = tmp_path / "few.jsonl"
+    save_evalset([EvalItem(id="a", question="what?", reference_answer="x", relevant_ids=["a.md"])], few)
+    missing = tmp_path / "missing"
+    with pytest.raises(NotFoundError) as tuned:
+        load_tuning_questions(few, [tmp_path, missing])
+    with pytest.raises(NotFoundError) as evaluated:
+        load_questions(config_from_mapping({"evalset": str(few), "docs": [str(tmp_path), str(missing)],
+                                            "systems": "rag"}))
+    assert str(tuned.value) == str(evaluated.value) == (f"--docs {missing}: no such folder; give the corpus the "
+                                                        "eval set points into")
+    assert load_tuning_questions(few, [tmp_path]) == (load_questions(config_from_mapping(
+        {"evalset": str(few), "docs": [str(tmp_path)], "systems": "rag"})).items, [tmp_path], str(few))
+    with pytest.raises(InputError, match="give either an eval set"):
+        load_tuning_questions(few, [tmp_path], bench="python-faq")
 
 
 def test_eval_run_search_from_measures_the_tuned_settings(bench_index, capsys, tmp_path):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ragft.rag.progress import COMPACTING, INDEXING, terminal_reporter
+from ragft.rag.progress import reporter as sync_reporter
 
 EvalProgressCallback = Callable[[str, int, int, str], None]
 INDEX, WARM_UP, ANSWERING, FRESHNESS, SUMMARY = "index", "warm-up", "answering", "freshness", "summary"
@@ -24,13 +25,7 @@ PLAIN_EVERY_S = 30.0
 
 def reporter(progress: bool, on_progress: EvalProgressCallback | None) -> EvalProgressCallback:
     """The callback a run reports to: the caller's, else the plain lines when `progress`, else none."""
-    if on_progress is not None:
-        return on_progress
-    return plain_reporter() if progress else _silent
-
-
-def _silent(stage: str, done: int, total: int, note: str) -> None:
-    return None
+    return sync_reporter(progress, on_progress, plain_reporter)
 
 
 def plain_reporter(stream=None) -> EvalProgressCallback:

@@ -3,6 +3,7 @@ seeded sample of `limit`, their sha256s for resume, and the check that the gold 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,10 @@ class Questions:
 def load_questions(config: EvalConfig) -> Questions:
     """The eval items (bench or eval set), then the split and a seeded sample of `limit`, in original order."""
     if config.bench:
-        questions = _bench_questions(config)
+        questions = bench_questions(config.bench, config.bench_cache, config.bench_source, config.distractors)
     else:
         path = Path(config.evalset)
-        docs = [Path(d) for d in config.docs]
-        for folder in docs:
-            if not folder.exists():
-                raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
+        docs = corpus_folders([Path(d) for d in config.docs])
         questions = Questions(load_evalset(path), docs, str(path), _sha256_bytes(path.read_bytes()),
                               corpus_sha256(docs), {"evalset": str(path.resolve())})
     items = questions.items
@@ -53,14 +51,27 @@ def load_questions(config: EvalConfig) -> Questions:
     return questions
 
 
-def _bench_questions(config: EvalConfig) -> Questions:
-    from ragft.evaluate.benches import load_bench
+def corpus_folders(docs: Sequence[str | Path]) -> list[Path]:
+    """The --docs folders of an eval set as paths; refuses one that does not exist."""
+    for folder in docs:
+        if not Path(folder).exists():
+            raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
+    return [Path(folder) for folder in docs]
+
+
+def bench_questions(names: Sequence[str], cache_dir: str | Path | None = None, source_dir: str | Path | None = None,
+                    distractors: int | None = None) -> Questions:
+    """The questions of the built-in benches `names` with their corpus folders (ids prefixed `name:` when several);
+    `distractors` None: the benches' default."""
+    from ragft.evaluate.benches import DEFAULT_DISTRACTORS, load_bench
+
+    if distractors is None:
+        distractors = DEFAULT_DISTRACTORS
 
     items, dirs, hashes, provenance = [], [], [], {}
-    for name in config.bench:
-        bench = load_bench(name, cache_dir=config.bench_cache, source_dir=config.bench_source,
-                           distractors=config.distractors)
-        prefix = f"{name}:" if len(config.bench) > 1 else ""
+    for name in names:
+        bench = load_bench(name, cache_dir=cache_dir, source_dir=source_dir, distractors=distractors)
+        prefix = f"{name}:" if len(names) > 1 else ""
         items += [item.model_copy(update={"id": prefix + item.id}) for item in bench.questions]
         dirs.append(bench.corpus_dir)
         hashes.append(bench.source.tree_sha256)
@@ -68,8 +79,8 @@ def _bench_questions(config: EvalConfig) -> Questions:
                             "deb_sha256": bench.source.deb_sha256, "tree_sha256": bench.source.tree_sha256,
                             "documents": bench.documents, "distractors": bench.distractors}
     text = "".join(item.model_dump_json() + "\n" for item in items)
-    return Questions(items, dirs, ", ".join(config.bench), _sha256_bytes(text.encode()),
-                     _sha256_bytes("".join(hashes).encode()), provenance, list(config.bench))
+    return Questions(items, dirs, ", ".join(names), _sha256_bytes(text.encode()),
+                     _sha256_bytes("".join(hashes).encode()), provenance, list(names))
 
 
 def _sha256_bytes(data: bytes) -> str:

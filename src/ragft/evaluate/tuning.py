@@ -448,21 +448,16 @@ def load_tuning_questions(evalset: str | Path | None = None, docs: Sequence[str 
                           bench: str | None = None, bench_source: str | Path | None = None,
                           bench_cache: str | Path | None = None, distractors: int | None = None):
     """(items, corpus folders, origin) of an eval set with its --docs folders, or of a built-in bench."""
-    from ragft.errors import NotFoundError
     from ragft.evaluate.evalset import load_evalset
+    from ragft.evaluate.questions import bench_questions, corpus_folders
 
     if (evalset is None) == (bench is None):
         raise InputError("give either an eval set (--evalset FILE --docs DIR) or a built-in bench (--bench NAME)")
     if bench is not None:
-        from ragft.evaluate.benches import DEFAULT_DISTRACTORS, load_bench
-
-        loaded = load_bench(bench, cache_dir=bench_cache, source_dir=bench_source,
-                            distractors=DEFAULT_DISTRACTORS if distractors is None else distractors)
-        return loaded.questions, [loaded.corpus_dir], bench
-    for folder in docs:
-        if not Path(folder).exists():
-            raise NotFoundError(f"--docs {folder}: no such folder; give the corpus the eval set points into")
-    return load_evalset(evalset), [Path(d) for d in docs], str(evalset)
+        loaded = bench_questions([bench], bench_cache, bench_source, distractors)
+        return loaded.items, loaded.corpus_dirs, loaded.origin
+    folders = corpus_folders(docs)
+    return load_evalset(evalset), folders, str(evalset)
 
 
 def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence[str | Path], origin: str, *,

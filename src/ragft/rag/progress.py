@@ -6,20 +6,25 @@ stderr when it is a terminal, nothing otherwise (the CLI passes its own rich bar
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
+from typing import TypeVar
 
 ProgressCallback = Callable[[str, int, int], None]
+Callback = TypeVar("Callback", bound=Callable[..., None])   # this module's ProgressCallback or evaluate's
 INDEXING, COMPACTING = "indexing", "compacting"
 
 
-def reporter(progress: bool, on_progress: ProgressCallback | None) -> ProgressCallback:
-    """The callback a sync reports to: the caller's, else the plain terminal one when `progress`, else none."""
+def reporter(progress: bool, on_progress: Callback | None, default: Callable[[], Callback] | None = None) -> Callback:
+    """The callback a sync reports to: the caller's, else `default()` (`terminal_reporter()` when not given) when
+    `progress`, else one that ignores every call. ragft.evaluate.progress passes its own default."""
     if on_progress is not None:
         return on_progress
-    return terminal_reporter() if progress else _silent
+    if not progress:
+        return _silent
+    return (default or terminal_reporter)()
 
 
-def _silent(stage: str, done: int, total: int) -> None:
+def _silent(*_: object) -> None:
     return None
 
 
