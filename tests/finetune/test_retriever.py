@@ -132,6 +132,22 @@ def test_collect_pairs_names_the_missing_input_of_each_source(bench, tmp_path):
 
 # --- training -----------------------------------------------------------------------------------------------
 
+def test_the_training_model_embeds_a_ragged_batch_as_minilm_does_at_inference(pairs):
+    """Training tokenizes and pads through MiniLM's own path: before any step its vectors are the base model's."""
+    from ragft.finetune.retriever import make_model, padded
+    from ragft.rag.embedders.minilm import MiniLMEmbedder
+
+    texts = [p.query for p in pairs.pairs[:3]] + [pairs.pairs[0].positive.text]     # lengths differ: padding
+    minilm = MiniLMEmbedder(backend="numpy")
+    tokens = minilm.tokenize(texts)
+    assert len({len(t) for t in tokens}) > 1
+    ids, mask = padded(tokens, "cpu")
+    assert mask.sum(dim=1).tolist() == [len(t) for t in tokens]
+    base = load_bundled_minilm()
+    vectors = make_model(base.weights, base.config, "cpu")(ids, mask).detach().numpy()
+    np.testing.assert_allclose(vectors, minilm.embed(texts), atol=1e-5)
+
+
 def test_a_few_steps_lower_the_contrastive_loss_and_change_the_weights(tuned, pairs):
     folder, manifest = tuned
     base = create_embedder("minilm")

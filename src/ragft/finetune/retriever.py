@@ -19,7 +19,6 @@ continues from the latest with the same batches. The output is a `tuned` embedde
 from __future__ import annotations
 
 import math
-import platform
 import shutil
 import time
 import zipfile
@@ -37,6 +36,7 @@ from ragft.finetune.manifest import staged_dir
 from ragft.finetune.retriever_pairs import Pair, PairSet, data_sha256
 from ragft.finetune.train_local import (
     TRAINING,
+    apply_step,
     batch_for_step,
     checkpoint_dir,
     checkpoint_root,
@@ -44,6 +44,7 @@ from ragft.finetune.train_local import (
     restore_trainer,
     seed_everything,
     total_steps,
+    versions,
 )
 from ragft.rag.embedders.tuned import MANIFEST_FILE, WEIGHTS_FILE, EmbedderManifest
 from ragft.rag.progress import ProgressCallback
@@ -138,15 +139,13 @@ def make_model(weights: dict[str, np.ndarray], config: dict, device: str):
 
 
 def padded(sequences: Sequence[Sequence[int]], device: str):
+    """(ids, mask) torch tensors on `device`, padded as MiniLM pads a batch at inference (`minilm.pad_batch`)."""
     import torch
 
-    length = max(len(s) for s in sequences)
-    ids = torch.zeros((len(sequences), length), dtype=torch.long)
-    mask = torch.zeros((len(sequences), length), dtype=torch.float32)
-    for row, seq in enumerate(sequences):
-        ids[row, :len(seq)] = torch.tensor(seq, dtype=torch.long)
-        mask[row, :len(seq)] = 1.0
-    return ids.to(device), mask.to(device)
+    from ragft.rag.embedders.minilm import pad_batch
+
+    ids, mask = pad_batch(sequences)
+    return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
 
 
 def contrastive_loss(query_vectors, passage_vectors, blocked, scale: float):
@@ -204,14 +203,6 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, ident
 
 # --- training -------------------------------------------------------------------------------------------
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    import ragft
-
-    return {"python": platform.python_version(), "ragft": ragft.__version__, "torch": version("torch")}
-
-
 def train_retriever(
     pair_set: PairSet,
     out: str | Path,
@@ -228,11 +219,9 @@ def train_retriever(
 
     `max_seconds`: stop after the step that passes this much training time (the folder records
     stopped_early); `on_progress(stage, done, total)` for "mining" and "training"."""
-    import torch
-
     from ragft.finetune.train_local import make_optimizer
     from ragft.rag.embedders.bundled import MODEL_ID, bundled_tokenizer, bundled_zip_path, load_bundled_minilm
-    from ragft.rag.embedders.minilm import MiniLMEmbedder, torch_device, use_usable_cores
+    from ragft.rag.embedders.minilm import MiniLMEmbedder, token_ids, torch_device, use_usable_cores
 
     out, config = Path(out), config or RetrieverConfig()
     pairs, report = pair_set.pairs, on_progress or (lambda stage, done, total: None)
@@ -269,11 +258,11 @@ def train_retriever(
         report(MINING, 1, 1)
     negatives: list[int | None] = state["negatives"]
 
-    query_tokens = _token_ids(bundled_tokenizer(base, config.query_tokens), [p.query for p in pairs])
+    query_tokens = token_ids(bundled_tokenizer(base, config.query_tokens), [p.query for p in pairs])
     passage_tokenizer = bundled_tokenizer(base, config.passage_tokens)
-    positive_tokens = _token_ids(passage_tokenizer, [p.positive.text for p in pairs])
+    positive_tokens = token_ids(passage_tokenizer, [p.positive.text for p in pairs])
     pool = sorted({j for j in negatives if j is not None})
-    negative_tokens = dict(zip(pool, _token_ids(passage_tokenizer, [pair_set.chunks[j].text for j in pool])))
+    negative_tokens = dict(zip(pool, token_ids(passage_tokenizer, [pair_set.chunks[j].text for j in pool])))
 
     stopped_early = False
     report(TRAINING, start_step, steps)
@@ -288,12 +277,7 @@ def train_retriever(
         passage_vectors = model(*padded(passages, device))
         loss = contrastive_loss(query_vectors, passage_vectors, blocked_passages(batch, passage_docs, device),
                                 config.scale)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        value = float(loss.detach())
+        value = apply_step(loss, model, optimizer, scheduler)
         if not math.isfinite(value):
             raise InputError(f"training loss is {value} at step {step + 1}: nothing written; lower --lr")
         state["seconds"] += time.perf_counter() - began
@@ -319,16 +303,12 @@ def train_retriever(
             hyperparameters={**identity["config"], "warmup_steps": warmup, "pairs": pair_set.details},
             steps=state["step"], losses=state["losses"], seconds=round(state["seconds"], 3),
             cpu_seconds=round(state["cpu_seconds"], 3), device=device, resumed_from_step=start_step,
-            stopped_early=stopped_early, versions=versions(),
+            stopped_early=stopped_early, versions=versions(("torch",)),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         write_atomic(tmp / MANIFEST_FILE, manifest.model_dump_json(indent=2) + "\n")
     shutil.rmtree(checkpoint_root(out), ignore_errors=True)
     return manifest
-
-
-def _token_ids(tokenizer: Any, texts: list[str]) -> list[list[int]]:
-    return [enc.ids for enc in tokenizer.encode_batch(texts)]
 
 
 def _write_folder(folder: Path, weights: dict[str, np.ndarray], wheel_zip: Path) -> None:

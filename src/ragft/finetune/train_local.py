@@ -171,16 +171,21 @@ def completion_loss(model: Any, batch: dict[str, Any]) -> Any:
     return F.cross_entropy(logits.float(), labels[keep])
 
 
-def train_step(model: Any, optimizer: Any, scheduler: Any, batch: dict[str, Any]) -> float:
+def apply_step(loss: Any, model: Any, optimizer: Any, scheduler: Any, max_grad_norm: float = 1.0) -> float:
+    """One optimiser step from `loss`: backward, clip the trainable parameters' gradient norm, step the optimiser
+    and the schedule, drop the gradients; the loss as a float. Shared by LoRA and retriever training."""
     import torch
 
-    loss = completion_loss(model, batch)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
     return float(loss.detach())
+
+
+def train_step(model: Any, optimizer: Any, scheduler: Any, batch: dict[str, Any]) -> float:
+    return apply_step(completion_loss(model, batch), model, optimizer, scheduler)
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -271,13 +276,14 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, ident
 
 # ---------------------------------------------------------------- training
 
-def versions() -> dict[str, str]:
+def versions(packages: Sequence[str] = ("torch", "transformers", "peft")) -> dict[str, str]:
+    """Python, ragft and each of `packages` with its installed version, for a training manifest."""
     from importlib.metadata import version
 
     import ragft
 
     found = {"python": platform.python_version(), "ragft": ragft.__version__}
-    for package in ("torch", "transformers", "peft"):
+    for package in packages:
         found[package] = version(package)
     return found
 

@@ -27,6 +27,22 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.nd
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def token_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    """Each text's token ids through a `bundled_tokenizer` (its own truncation), unpadded."""
+    return [enc.ids for enc in tokenizer.encode_batch(list(texts))]
+
+
+def pad_batch(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids int64, mask float32), both (batch, longest): each sequence left-aligned, zeros after it."""
+    length = max(len(seq) for seq in sequences)
+    ids = np.zeros((len(sequences), length), dtype=np.int64)
+    mask = np.zeros((len(sequences), length), dtype=np.float32)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1.0
+    return ids, mask
+
+
 def torch_device() -> str | None:
     """'cuda' when torch sees a GPU, 'cpu' when torch is importable without one, None without torch."""
     try:
@@ -76,7 +92,7 @@ class MiniLMEmbedder:
         self.name = name or f"minilm:{MODEL_ID}:{model.sha256[:12]}"
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        return [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
+        return token_ids(self.tokenizer, texts)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         ids = self.tokenize(texts)
@@ -87,12 +103,7 @@ class MiniLMEmbedder:
 
     def embed_ids(self, sequences: list[list[int]]) -> np.ndarray:
         """One batch, padded to its own longest sequence."""
-        length = max(len(seq) for seq in sequences)
-        ids = np.zeros((len(sequences), length), dtype=np.int64)
-        mask = np.zeros((len(sequences), length), dtype=np.float32)
-        for row, seq in enumerate(sequences):
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1.0
+        ids, mask = pad_batch(sequences)
         if self.backend == "torch":
             threads = 1 if ids.size <= SMALL_CALL_TOKENS else self.threads
             return l2_normalise(self.bert.mean_pooled(ids, mask, threads=threads))
