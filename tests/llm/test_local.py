@@ -35,6 +35,19 @@ def test_local_gemma_answers_a_one_sentence_question_from_the_passage_and_stops(
 
 
 @pytest.mark.slow
+def test_the_screened_head_gives_real_gemma_s_float32_answers(gemma):
+    model, tokenizer = gemma
+    screened = create_generator("local", model=model, tokenizer=tokenizer)
+    plain = create_generator("local", model=model, tokenizer=tokenizer, screened_head=False)
+    passage = (Passage(1, "p1", "Python's colon after if, while, def and class makes blocks easier to read."),)
+    for request in (GenerationRequest("Who designed the Python language?", max_tokens=24),
+                    GenerationRequest("Why does Python need a colon after if?", passage, max_tokens=24)):
+        assert screened.generate(request).text == plain.generate(request).text
+    head = model.get_output_embeddings()
+    assert head.half.dtype.is_floating_point and len(head.screened_rows) >= 2
+
+
+@pytest.mark.slow
 def test_bundled_gemma_is_cached_as_a_plain_hugging_face_folder(gemma):
     folder = resolve_base("gemma3-270m")
     assert folder.parent == cache_dir() / "models" and folder.name.startswith("gemma3-270m-a5fd3b62230a")

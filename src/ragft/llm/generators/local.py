@@ -10,12 +10,14 @@ core busy, every decoding op waits for a descheduled thread and two threads took
 (docs/benchmarks.md, "Local generation"). `decode_threads` can give the tokens after the first a count of their own.
 The counts are set for the generation thread only (per OS thread, ragft.cores.torch_threads), so concurrent
 generations in a server do not disturb each other. transformers' generate already computes the 262k-word output
-projection for the last position only during prefill (logits_to_keep=1).
+projection for the last position only during prefill (logits_to_keep=1); for greedy answers on CPU that projection
+is screened in float16 with an exact float32 recheck (ragft.llm.screened_head: same tokens, 3-5x cheaper projection).
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +46,7 @@ class LocalGenerator:
         prompt: Callable[[GenerationRequest], str] | None = None,
         threads: int | Literal["auto"] | None = GENERATION_THREADS,
         decode_threads: int | Literal["auto"] | None = DECODE_THREADS,
+        screened_head: bool = True,
     ):
         """Loads lazily on first use; pass an already loaded `model` and `tokenizer` to share one.
 
@@ -52,6 +55,9 @@ class LocalGenerator:
         `threads`: torch's intra-op threads for the prompt (prefill) on CPU: a number, "auto" (the cores other
         processes leave free, sampled once, at the first generation) or None (torch's setting as it is);
         `decode_threads`: the same for the tokens after the first one (None: as for the prompt). Restored after.
+        `screened_head`: greedy answers on CPU pick each token through `ragft.llm.screened_head` (the same tokens
+        as the float32 projection, computed from a float16 copy of it: +50 % of the projection's memory); False
+        keeps the float32 projection for every token.
         """
         prompt_format = adapter_prompt_format(adapter) if adapter else "completion-v1"
         self.prompt = prompt or PROMPT_FORMATS[prompt_format]
@@ -61,6 +67,8 @@ class LocalGenerator:
         self.threads_option = _thread_option("threads", threads)
         self.decode_threads_option = _thread_option("decode_threads", decode_threads)
         self._free: int | None = None
+        self.screened_head = screened_head
+        self._screened: bool | None = None      # whether the head is in place, decided at the first load
         self._model, self._tokenizer = model, tokenizer
         self._lock = threading.Lock()
         self.model_name = f"{base}+{Path(adapter).name}" if adapter else base
@@ -86,6 +94,10 @@ class LocalGenerator:
         with self._lock:
             if self._model is None:
                 self._model, self._tokenizer = load_causal_lm(self.base, self.adapter, self.device)
+            if self._screened is None:
+                from ragft.llm.screened_head import install
+
+                self._screened = self.screened_head and install(self._model)
         return self._model, self._tokenizer
 
     def generate(self, request: GenerationRequest) -> Generation:
@@ -97,6 +109,8 @@ class LocalGenerator:
     def _events(self, request: GenerationRequest) -> Iterator[Event]:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        from ragft.llm.screened_head import greedy_decoding
 
         model, tokenizer = self.load()
         inputs = tokenizer(self.prompt(request), return_tensors="pt").to(model.device)
@@ -115,14 +129,16 @@ class LocalGenerator:
                     torch.set_num_threads(decode)
                 return halt.is_set()
 
-        sampling = {"do_sample": True, "temperature": request.temperature} if request.temperature > 0 else {"do_sample": False}
+        greedy = request.temperature <= 0
+        sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": request.temperature}
+        screened = greedy_decoding if greedy and self._screened else nullcontext
         failure: list[BaseException] = []
         generated: list[int] = []
 
         def run() -> None:
             try:
                 torch.manual_seed(request.seed)
-                with torch.inference_mode(), torch_threads(torch, prefill):
+                with torch.inference_mode(), torch_threads(torch, prefill), screened():
                     sequences = model.generate(
                         **inputs,
                         max_new_tokens=request.max_tokens,
