@@ -229,3 +229,31 @@ def test_within_base_models_kept_the_folder_is_read_once_and_each_load_gets_its_
     assert not any("lora" in name for name, _ in again.named_modules())
     load_causal_lm(str(tiny_folder))
     assert len(reads) == 3                                          # after the block: read from the folder again
+
+
+def test_copies_share_only_the_token_embeddings_and_training_one_leaves_them_as_they_were(tiny_folder):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from ragft.llm.local_model import base_models_kept
+    from ragft.llm.screened_head import install
+
+    with base_models_kept():
+        first, _ = load_causal_lm(str(tiny_folder))
+        second, _ = load_causal_lm(str(tiny_folder))
+    embedding = first.get_input_embeddings().weight
+    assert embedding is second.get_input_embeddings().weight                 # one matrix for both copies
+    assert second.get_output_embeddings().weight is embedding                # still tied to the output projection
+    layer = first.model.layers[0].self_attn.q_proj.weight
+    assert layer is not second.model.layers[0].self_attn.q_proj.weight
+    before = embedding.detach().clone()
+
+    trained = get_peft_model(first, LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    optimizer = torch.optim.SGD([p for p in trained.parameters() if p.requires_grad], lr=1.0)
+    ids = torch.tensor([[2, 5, 6, 7, 8]])
+    trained(input_ids=ids, labels=ids).loss.backward()
+    optimizer.step()
+    assert torch.equal(embedding, before)
+
+    assert install(trained) and install(second)
+    assert trained.get_base_model().get_output_embeddings().half is second.get_output_embeddings().half

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,8 @@ from typing import Any
 import torch
 
 _GREEDY = threading.local()
+_COPIES: dict[int, tuple[weakref.ref, torch.Tensor, torch.Tensor]] = {}   # id(weight) -> (weight, float16, norms)
+_COPIES_LOCK = threading.Lock()
 _FP16_MAX = 60000.0          # below float16's largest finite value (65504), with room for rounding
 _RELATIVE = 2.0 ** -9        # |h| |w| term: float16 rounding of h and of w (2 x 2^-11) + float32 accumulation
 _OUTPUT = 2.0 ** -10         # float16 rounding of the result itself (2^-11), doubled for safety
@@ -61,9 +64,9 @@ class ScreenedHead(torch.nn.Module):
     def __init__(self, projection: torch.nn.Linear):
         super().__init__()
         self.projection = projection
-        weight = projection.weight.detach()
-        self.half = weight.half()                       # not a parameter or buffer: never saved with the model
-        self.row_norms = weight.norm(dim=1)
+        # Not parameters or buffers (never saved with the model); one pair per weight matrix, shared by the copies
+        # of a model that share it (ragft.llm.local_model.base_models_kept).
+        self.half, self.row_norms = _half_copy(projection.weight)
         self.screened_rows: list[int] = []              # rows recomputed per screened call (for benchmarks)
 
     @property
@@ -87,6 +90,18 @@ class ScreenedHead(torch.nn.Module):
         self.screened_rows.append(int(rows.numel()))
         approx[rows] = torch.nn.functional.linear(row, self.projection.weight[rows])[0]
         return approx.reshape(*hidden.shape[:-1], -1)
+
+
+def _half_copy(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(float16 copy, row norms) of `weight`, made once per weight tensor while it lives."""
+    key = id(weight)
+    with _COPIES_LOCK:
+        entry = _COPIES.get(key)
+        if entry is None or entry[0]() is not weight:
+            with torch.no_grad():
+                entry = (weakref.ref(weight, lambda _: _COPIES.pop(key, None)), weight.half(), weight.norm(dim=1))
+            _COPIES[key] = entry
+    return entry[1], entry[2]
 
 
 def install(model: Any, checks: int = 3) -> bool:
