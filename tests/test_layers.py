@@ -17,6 +17,7 @@ LAYERS = {
     "llm": 1, "costs": 1, "advise": 1,
     "ragft": 1,     # the package root: __version__, the eager `advise` re-export, lazy names for the rest
     "errors": 0, "registry": 0, "adapters": 0, "text": 0, "files": 0, "jsonl": 0, "lazy": 0, "secrets": 0, "testing": 0, "cores": 0,
+    "versions": 1,  # reads ragft.__version__ from the package root
 }
 
 KNOWN_UPWARD: set[tuple[str, str]] = set()

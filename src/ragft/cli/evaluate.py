@@ -442,6 +442,7 @@ def _print_tune(outcome, again: str) -> None:
         console.print(f"time budget spent: stopped after {result.evaluated} of {result.planned} settings; the choice "
                       "is the best of those", soft_wrap=True, markup=False, highlight=False)
     from ragft.evaluate.tuning import describe
+    from ragft.rag.search import SearchConfig
 
     for label, setting in (("current", result.baseline), ("chosen", result.best)):
         console.print(f"  {label:<8} {setting.embedder}, chunks {setting.chunk_tokens}/{setting.overlap}, "
@@ -460,7 +461,7 @@ def _print_tune(outcome, again: str) -> None:
                       markup=False, highlight=False)
     if outcome.saved:
         what = "rebuilt the index and saved" if outcome.rebuilt else "saved"
-        console.print(f"{what} into {outcome.index}: {describe(_config(outcome.saved['search']))}, "
+        console.print(f"{what} into {outcome.index}: {describe(SearchConfig.from_json(outcome.saved['search']))}, "
                       f"k={outcome.saved['k']}", soft_wrap=True, markup=False, highlight=False)
         console.print(f"ragft search/ask/serve on it use them; measure them end to end with `ragft eval run ... "
                       f"--search-from {outcome.index}`", soft_wrap=True, markup=False, highlight=False)
@@ -474,8 +475,3 @@ def _print_tune(outcome, again: str) -> None:
                       f"current chunking were {'saved' if outcome.saved else 'not saved'}. To rebuild and save: "
                       f"{again}", soft_wrap=True, markup=False, highlight=False)
 
-
-def _config(search: dict):
-    from ragft.rag.search import SearchConfig
-
-    return SearchConfig(**search)

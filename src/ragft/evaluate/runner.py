@@ -8,7 +8,6 @@ are `ragft.evaluate.questions`, the scoring `ragft.evaluate.scoring`, the table 
 from __future__ import annotations
 
 import functools
-import platform
 import shutil
 import signal
 import threading
@@ -41,6 +40,7 @@ from ragft.evaluate.scoring import answer_and_score
 from ragft.evaluate.summary import RETRIEVING, TUNED, summarise
 from ragft.evaluate.systems import BuildContext, System, build_system, retriever_index_dir
 from ragft.files import staged_dir
+from ragft.versions import package_versions
 
 __all__ = ["answer_and_score", "evaluate", "load_questions", "run_eval"]
 
@@ -128,18 +128,8 @@ def _new_manifest(run_dir: Path, config: EvalConfig, questions: Questions) -> Ru
 
 
 def versions(local: bool = False) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    import ragft
-
-    out = {"python": platform.python_version(), "ragft": ragft.__version__, "platform": platform.platform()}
     names = ["numpy", "lancedb", "pyarrow", "pydantic"] + (["torch", "transformers", "peft"] if local else [])
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return package_versions(names, with_platform=True)
 
 
 # --- the run -----------------------------------------------------------------------------------------

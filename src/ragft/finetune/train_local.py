@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import platform
 import random
 import shutil
 import time
@@ -28,6 +27,7 @@ from ragft.finetune.dataset import Example, data_hash
 from ragft.finetune.manifest import staged_dir
 from ragft.llm.prompts import TUNED_FORMAT
 from ragft.rag.progress import ProgressCallback
+from ragft.versions import package_versions
 
 DEFAULT_BASE = "gemma3-270m"
 IGNORE = -100
@@ -278,14 +278,7 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, ident
 
 def versions(packages: Sequence[str] = ("torch", "transformers", "peft")) -> dict[str, str]:
     """Python, ragft and each of `packages` with its installed version, for a training manifest."""
-    from importlib.metadata import version
-
-    import ragft
-
-    found = {"python": platform.python_version(), "ragft": ragft.__version__}
-    for package in packages:
-        found[package] = version(package)
-    return found
+    return package_versions(packages)
 
 
 def train_lora(
