@@ -35,7 +35,7 @@ def test_a_near_tie_float16_gets_wrong_is_decided_in_float32():
     with torch.inference_mode(), greedy_decoding():
         screened = head(hidden)[0, 0]
     assert int(screened.argmax()) == 1
-    assert head.screened_rows == [2]                                      # both twins, nothing else, recomputed
+    assert list(head.screened_rows) == [2]                                      # both twins, nothing else, recomputed
     assert torch.allclose(screened[:2], exact[:2], rtol=1e-6, atol=0)             # float32, up to its rounding
     others = torch.ones(500, dtype=torch.bool)
     others[:2] = False
@@ -52,7 +52,7 @@ def test_outside_greedy_decoding_with_gradients_or_several_positions_the_float32
         assert torch.equal(head(many), projection(many))                          # a prefill without logits_to_keep
     with greedy_decoding():
         assert torch.equal(head(hidden), projection(hidden))                      # gradients on: training
-    assert head.screened_rows == []
+    assert not head.screened_rows
 
 
 def tiny_generators():
@@ -77,7 +77,7 @@ def test_sampled_answers_use_the_full_distribution():
     plain, screened = tiny_generators()
     request = GenerationRequest(FACTS[0][0], max_tokens=12, temperature=1.0, seed=7)
     assert screened.generate(request).text == plain.generate(request).text
-    assert screened.load()[0].get_output_embeddings().screened_rows == []
+    assert not screened.load()[0].get_output_embeddings().screened_rows
 
 
 def test_install_leaves_a_model_whose_generation_config_changes_logits():

@@ -9,7 +9,8 @@ the study's answers). The token it picks is the one the float32 projection picks
 
 The bound, for a hidden state h and a weight row w (float16 rounding is relative 2^-11; torch accumulates float16
 products in float32, which the install-time self-check verifies):
-    |exact - approx| <= |h| |w| 2^-9 + |approx| 2^-10 + 2^-20.
+    |exact - approx| <= |h| (|w| 2^-9 + 2^-20) + |approx| 2^-10 + 2^-20
+(the 2^-20 terms cover float16's subnormal rounding of tiny entries and results).
 
 It applies only where argmax is all that is taken: inside `greedy_decoding()` (per thread), for one position, with
 no gradient. Everything else (sampling, training, several positions) gets the float32 projection. `install` skips
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,7 +35,7 @@ _COPIES_LOCK = threading.Lock()
 _FP16_MAX = 60000.0          # below float16's largest finite value (65504), with room for rounding
 _RELATIVE = 2.0 ** -9        # |h| |w| term: float16 rounding of h and of w (2 x 2^-11) + float32 accumulation
 _OUTPUT = 2.0 ** -10         # float16 rounding of the result itself (2^-11), doubled for safety
-_ABSOLUTE = 2.0 ** -20       # subnormal rounding of tiny entries
+_ABSOLUTE = 2.0 ** -20       # subnormal rounding of tiny entries (per unit of |h|) and of a tiny result
 
 # GenerationConfig fields that make transformers change logits before the greedy argmax (generation/utils.py,
 # _get_logits_processor): with any of them set, screening could pick a wrong token, so the head is not installed.
@@ -67,7 +69,7 @@ class ScreenedHead(torch.nn.Module):
         # Not parameters or buffers (never saved with the model); one pair per weight matrix, shared by the copies
         # of a model that share it (ragft.llm.local_model.base_models_kept).
         self.half, self.row_norms = _half_copy(projection.weight)
-        self.screened_rows: list[int] = []              # rows recomputed per screened call (for benchmarks)
+        self.screened_rows: deque[int] = deque(maxlen=10_000)    # rows recomputed, per recent call (benchmarks)
 
     @property
     def weight(self) -> torch.Tensor:                   # what callers of get_output_embeddings() expect
@@ -80,9 +82,7 @@ class ScreenedHead(torch.nn.Module):
         if float(row.abs().max()) > _FP16_MAX:
             return self.projection(hidden)
         approx = torch.nn.functional.linear(row.half(), self.half).float()[0]
-        bound = self.row_norms * (float(row.norm()) * _RELATIVE)
-        bound += approx.abs() * _OUTPUT
-        bound += _ABSOLUTE
+        bound = _bound(self.row_norms, float(row.norm()), approx)
         best_lower = float((approx - bound).max())
         if not math.isfinite(best_lower):
             return self.projection(hidden)              # a NaN or an overflow: no bound holds
@@ -90,6 +90,14 @@ class ScreenedHead(torch.nn.Module):
         self.screened_rows.append(int(rows.numel()))
         approx[rows] = torch.nn.functional.linear(row, self.projection.weight[rows])[0]
         return approx.reshape(*hidden.shape[:-1], -1)
+
+
+def _bound(row_norms: torch.Tensor, hidden_norm: float, approx: torch.Tensor) -> torch.Tensor:
+    """Per row, the most the float16 logit `approx` can differ from the float32 one (module docstring)."""
+    bound = row_norms * (hidden_norm * _RELATIVE)
+    bound += approx.abs() * _OUTPUT
+    bound += _ABSOLUTE * (hidden_norm + 1.0)
+    return bound
 
 
 def _half_copy(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,7 +144,7 @@ def _bound_holds(head: ScreenedHead, checks: int) -> bool:
             hidden = torch.randn(1, 1, head.projection.in_features, generator=generator) * scale
             exact = head.projection(hidden)[0, 0]
             approx = torch.nn.functional.linear(hidden[0].half(), head.half).float()[0]
-            bound = head.row_norms * float(hidden.norm()) * _RELATIVE + approx.abs() * _OUTPUT + _ABSOLUTE
+            bound = _bound(head.row_norms, float(hidden.norm()), approx)
             if bool(((exact - approx).abs() > bound).any()):
                 return False
     head.screened_rows.clear()
