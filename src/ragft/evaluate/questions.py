@@ -87,14 +87,15 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_relevant_ids(questions: Questions, index) -> None:
-    """Refuse an eval set whose gold ids match nothing in the index: it was built from another corpus."""
-    gold = sorted({rid for item in questions.items for rid in item.relevant_ids})
+def check_relevant_ids(items: Sequence[EvalItem], origin: str, index) -> None:
+    """Refuse an eval set (`items`, read from `origin`) whose gold ids match nothing in the index: it was built
+    from another corpus."""
+    gold = sorted({rid for item in items for rid in item.relevant_ids})
     if not gold:
         return
     documents = set(index.catalog.documents)
     if not any(_matches(rid, documents) for rid in gold):
-        raise InputError(f"none of the {len(gold)} relevant_ids in {questions.origin} match a document in the "
+        raise InputError(f"none of the {len(gold)} relevant_ids in {origin} match a document in the "
                          f"index at {index.path}: were they built from another corpus?")
 
 

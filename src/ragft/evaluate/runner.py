@@ -196,7 +196,7 @@ def _open_index(config: EvalConfig, questions: Questions, run_dir: Path, manifes
         stats = index.stats()
         manifest.measurements.update(index_build_seconds=round(seconds, 3), index_documents=stats["documents"],
                                      index_chunks=stats["chunks"], embedder=stats["embedder_id"])
-    check_relevant_ids(questions, index)
+    check_relevant_ids(questions.items, questions.origin, index)
     return index
 
 

@@ -467,7 +467,7 @@ def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence
     """Open the index at `index_path`, check the questions' gold ids point into it, `tune`, and (unless
     `dry_run`) save the choice: `best_current` as is, or `best` after a rebuild when `rebuild` is set."""
     from ragft.errors import NoIndexError, NotFoundError
-    from ragft.evaluate.questions import Questions, check_relevant_ids
+    from ragft.evaluate.questions import check_relevant_ids
     from ragft.rag.engine import Index
 
     try:
@@ -480,7 +480,7 @@ def tune_index(index_path: str | Path, items: Sequence[EvalItem], docs: Sequence
         raise NotFoundError(f"no index at {index_path}: index the corpus first with `ragft index {folders}{root} "
                             f"--index {shlex.quote(str(index_path))}`, then tune it") from None
     try:
-        check_relevant_ids(Questions(list(items), list(docs), origin, "", "", {}), index)
+        check_relevant_ids(items, origin, index)
         root = index_root(index)
         if root is None or not all(_inside(Path(folder), root) for folder in docs):
             root = Path(docs[0]) if len(docs) == 1 else None     # sync's own default for several folders
