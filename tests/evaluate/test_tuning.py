@@ -177,6 +177,19 @@ def test_refuses_eval_sets_it_cannot_split(bench_index):
             tune(index, bench.questions[:MIN_QUESTIONS - 1])
 
 
+def test_refuses_an_eval_set_built_from_another_corpus_and_saves_nothing(bench_index):
+    path, bench = bench_index
+    elsewhere = [item.model_copy(update={"relevant_ids": [f"other/{rid}" for rid in item.relevant_ids]})
+                 for item in bench.questions]
+    with pytest.raises(InputError) as error:
+        tune_index(path, elsewhere, [bench.corpus_dir], "their-evalset.jsonl", grid=SMALL)
+    gold = len({rid for item in elsewhere for rid in item.relevant_ids})
+    assert str(error.value) == (f"none of the {gold} relevant_ids in their-evalset.jsonl match a document in the "
+                                f"index at {path}: were they built from another corpus?")
+    with Index.open(path) as index:
+        assert index.catalog.search is None
+
+
 def test_cli_tune_bench_json_and_text(bench_index, capsys, python_faq_bench):
     path, bench = bench_index
     source = bench.corpus_dir.parents[2]          # the bench cache the fixture built into
