@@ -43,8 +43,7 @@ def test_the_screened_head_gives_real_gemma_s_float32_answers(gemma):
     for request in (GenerationRequest("Who designed the Python language?", max_tokens=24),
                     GenerationRequest("Why does Python need a colon after if?", passage, max_tokens=24)):
         assert screened.generate(request).text == plain.generate(request).text
-    head = model.get_output_embeddings()
-    assert str(head.half.dtype) == "torch.float16" and len(head.screened_rows) >= 2
+    assert len(model.get_output_embeddings().screened_rows) >= 2
 
 
 @pytest.mark.slow
@@ -236,7 +235,7 @@ def test_copies_share_only_the_token_embeddings_and_training_one_leaves_them_as_
     from peft import LoraConfig, get_peft_model
 
     from ragft.llm.local_model import base_models_kept
-    from ragft.llm.screened_head import install
+    from ragft.llm.screened_head import _half_copy, install
 
     with base_models_kept():
         first, _ = load_causal_lm(str(tiny_folder))
@@ -256,4 +255,6 @@ def test_copies_share_only_the_token_embeddings_and_training_one_leaves_them_as_
     assert torch.equal(embedding, before)
 
     assert install(trained) and install(second)
-    assert trained.get_base_model().get_output_embeddings().half is second.get_output_embeddings().half
+    first_head, second_head = trained.get_base_model().get_output_embeddings(), second.get_output_embeddings()
+    assert first_head.weight is second_head.weight is embedding
+    assert _half_copy(first_head.weight)[0] is _half_copy(second_head.weight)[0]      # one float16 copy for both

@@ -5,7 +5,7 @@ import torch
 
 from ragft.llm.base import GenerationRequest
 from ragft.llm.generators.local import LocalGenerator
-from ragft.llm.screened_head import ScreenedHead, greedy_decoding, install
+from ragft.llm.screened_head import ScreenedHead, changes_logits, greedy_decoding, install
 from tests.finetune.tiny_gemma import FACTS, build_tiny_gemma, build_tokenizer
 
 
@@ -80,12 +80,72 @@ def test_sampled_answers_use_the_full_distribution():
     assert not screened.load()[0].get_output_embeddings().screened_rows
 
 
-def test_install_leaves_a_model_whose_generation_config_changes_logits():
+def test_a_generation_config_that_changes_logits_turns_screening_off_for_that_answer():
+    plain, screened = tiny_generators()
+    model = screened.load()[0]
+    model.generation_config.repetition_penalty = 1.3
+    assert changes_logits(model.generation_config)
+    request = GenerationRequest(FACTS[0][0], max_tokens=12)
+    screened.generate(request)
+    assert not model.get_output_embeddings().screened_rows                     # installed, but not used
+    model.generation_config.repetition_penalty = 1.0
+    screened.generate(request)
+    assert model.get_output_embeddings().screened_rows
+
+
+def test_tiny_hidden_entries_that_float16_flushes_to_zero_are_inside_the_bound():
+    """639 entries below float16's smallest subnormal (they become 0) outweigh one normal entry: the row that sees
+    only them is the float32 winner, and float16 alone puts it last."""
+    size = 640
+    hidden = torch.full((1, 1, size), 2.0 ** -25.5)
+    hidden[0, 0, 0] = 2.0 ** -14
+    projection = torch.nn.Linear(size, 3, bias=False)
+    with torch.no_grad():
+        projection.weight.zero_()
+        projection.weight[0, 1:] = 1.0
+        projection.weight[1, 0] = 0.15
+        projection.weight[2, 0] = -1.0
+    exact = projection(hidden)[0, 0]
+    assert int(exact.argmax()) == 0
+    assert int(torch.nn.functional.linear(hidden.half(), projection.weight.half())[0, 0].argmax()) != 0
+    with torch.inference_mode(), greedy_decoding():
+        assert int(ScreenedHead(projection)(hidden)[0, 0].argmax()) == 0
+
+
+def test_weights_beyond_float16_and_weights_edited_or_cast_after_install_get_the_float32_answer():
+    projection, hidden = near_tie_projection()
+    head = ScreenedHead(projection)
+    with torch.no_grad():
+        projection.weight[7] = hidden[0, 0] * 1e5                               # beyond float16's range
+    with torch.inference_mode(), greedy_decoding():
+        assert int(head(hidden)[0, 0].argmax()) == 7 and not head.screened_rows
+    with torch.no_grad():
+        projection.weight[7] = 0.0                                              # an edit in place: a new copy
+        projection.weight[9] = hidden[0, 0] * 0.02
+    with torch.inference_mode(), greedy_decoding():
+        assert int(head(hidden)[0, 0].argmax()) == 9 and head.screened_rows
+        head.double()                                                           # cast: float32 path only
+        assert torch.equal(head(hidden.double()), torch.nn.functional.linear(hidden.double(), head.weight))
+
+
+def test_install_keeps_the_model_s_weights_names_ties_and_saving(tmp_path):
     tokenizer = build_tokenizer()
     model = build_tiny_gemma(tokenizer.vocab_size)
-    model.generation_config.repetition_penalty = 1.3
-    assert install(model) is False
-    assert isinstance(model.get_output_embeddings(), torch.nn.Linear)
-    model.generation_config.repetition_penalty = 1.0
-    assert install(model) is True and install(model) is True                  # idempotent
-    assert isinstance(model.get_output_embeddings(), ScreenedHead)
+    keys = set(model.state_dict())
+    assert install(model) is True and install(model) is True                   # idempotent
+    head = model.get_output_embeddings()
+    assert isinstance(head, ScreenedHead) and head.weight is model.get_input_embeddings().weight
+    assert set(model.state_dict()) == keys
+    model.tie_weights()
+    model.save_pretrained(tmp_path / "saved")
+    assert (tmp_path / "saved" / "model.safetensors").is_file()
+
+
+def test_install_skips_heads_it_cannot_screen():
+    tokenizer = build_tokenizer()
+    softcapped = build_tiny_gemma(tokenizer.vocab_size)
+    softcapped.config.final_logit_softcapping = 30.0
+    assert install(softcapped) is False
+    half = build_tiny_gemma(tokenizer.vocab_size).half()
+    assert install(half) is False
+    assert type(half.get_output_embeddings()) is torch.nn.Linear

@@ -11,7 +11,8 @@ core busy, every decoding op waits for a descheduled thread and two threads took
 The counts are set for the generation thread only (per OS thread, ragft.cores.torch_threads), so concurrent
 generations in a server do not disturb each other. transformers' generate already computes the 262k-word output
 projection for the last position only during prefill (logits_to_keep=1); for greedy answers on CPU that projection
-is screened in float16 with an exact float32 recheck (ragft.llm.screened_head: same tokens, 3-5x cheaper projection).
+is screened in float16 with a float32 recheck (ragft.llm.screened_head: the float32 projection's tokens but for
+ties within float32 rounding, from a 4-5x cheaper product).
 """
 from __future__ import annotations
 
@@ -55,9 +56,9 @@ class LocalGenerator:
         `threads`: torch's intra-op threads for the prompt (prefill) on CPU: a number, "auto" (the cores other
         processes leave free, sampled once, at the first generation) or None (torch's setting as it is);
         `decode_threads`: the same for the tokens after the first one (None: as for the prompt). Restored after.
-        `screened_head`: greedy answers on CPU pick each token through `ragft.llm.screened_head` (the same tokens
-        as the float32 projection, computed from a float16 copy of it: +50 % of the projection's memory); False
-        keeps the float32 projection for every token.
+        `screened_head`: greedy answers on CPU pick each token through `ragft.llm.screened_head` (the float32
+        projection's tokens, up to ties within float32 rounding, from a float16 copy of it: +50 % of the
+        projection's memory); False keeps the float32 projection for every token.
         """
         prompt_format = adapter_prompt_format(adapter) if adapter else "completion-v1"
         self.prompt = prompt or PROMPT_FORMATS[prompt_format]
@@ -110,7 +111,7 @@ class LocalGenerator:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-        from ragft.llm.screened_head import greedy_decoding
+        from ragft.llm.screened_head import changes_logits, greedy_decoding
 
         model, tokenizer = self.load()
         inputs = tokenizer(self.prompt(request), return_tensors="pt").to(model.device)
@@ -131,7 +132,8 @@ class LocalGenerator:
 
         greedy = request.temperature <= 0
         sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": request.temperature}
-        screened = greedy_decoding if greedy and self._screened else nullcontext
+        plain_argmax = greedy and self._screened and not changes_logits(getattr(model, "generation_config", None))
+        screened = greedy_decoding if plain_argmax else nullcontext
         failure: list[BaseException] = []
         generated: list[int] = []
 
