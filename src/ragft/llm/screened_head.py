@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 _GREEDY = threading.local()
-_COPIES: dict[int, tuple] = {}   # id(weight) -> (weakref, data_ptr, version, float16 copy, row norms, largest)
+_COPIES: dict[int, tuple] = {}   # id(weight) -> (weakref, data_ptr, version, _half_copy's answer)
 _COPIES_LOCK = threading.Lock()
 _FP16_MAX = 60000.0          # below float16's largest finite value (65504), with room for rounding
 _RELATIVE = 2.0 ** -9        # |h| |w| term: float16 rounding of h and of w (2 x 2^-11) + float32 accumulation
@@ -98,10 +98,11 @@ class ScreenedHead(torch.nn.Linear):
             return super().forward(hidden)              # an overflow or a NaN (max and min propagate it)
         # Two passes over the vocabulary only: rows within twice the largest bound of the top (a superset of the
         # rows that can win), then the per-row bounds on those few.
-        widest = _bound(largest_norm, row, max(abs(top), abs(bottom)))
+        hidden_norm = float(row.norm())
+        widest = _bound(largest_norm, hidden_norm, row.shape[-1], max(abs(top), abs(bottom)))
         near = torch.nonzero(approx >= top - 2 * widest).flatten()
         close = approx[near]
-        bound = _bound(row_norms[near], row, close.abs())
+        bound = _bound(row_norms[near], hidden_norm, row.shape[-1], close.abs())
         rows = near[close + bound >= float((close - bound).max())]
         self.screened_rows.append(int(rows.numel()))
         approx[rows] = torch.nn.functional.linear(row, self.weight[rows])[0]
@@ -129,17 +130,18 @@ def install(model: Any, checks: int = 3) -> bool:
     return True
 
 
-def _bound(row_norms, row: torch.Tensor, magnitude):
+def _bound(row_norms, hidden_norm: float, size: int, magnitude):
     """The most a float16 logit of size `magnitude` can differ from the float32 one, for weight rows of these norms
-    (module docstring); tensors or plain numbers."""
-    hidden_norm, root_k = float(row.norm()), math.sqrt(row.shape[-1])
+    and a hidden state of this norm and `size` entries (module docstring); tensors or plain numbers."""
+    root_k = math.sqrt(size)
     return (row_norms * (hidden_norm * _RELATIVE + _SUBNORMAL * root_k) + magnitude * _OUTPUT
             + (_SUBNORMAL * root_k * hidden_norm + _ABSOLUTE))
 
 
 def _half_copy(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float] | None:
-    """(float16 copy, row norms, largest row norm) of a float32 CPU `weight`, made once per weight tensor and remade when its data
-    changes (new storage, or an in-place edit: the version counter); None when it cannot be screened."""
+    """(float16 copy, row norms, largest row norm) of a float32 CPU `weight`; None when it cannot be screened
+    (entries beyond float16's range). Worked out once per weight tensor, verdict included, and again only when its
+    data changes (new storage, or an in-place edit: the version counter)."""
     if weight.dtype != torch.float32 or weight.device.type != "cpu":
         return None
     key, stamp = id(weight), (weight.data_ptr(), weight._version)
@@ -147,13 +149,13 @@ def _half_copy(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]
         entry = _COPIES.get(key)
         if entry is None or entry[0]() is not weight or entry[1:3] != stamp:
             with torch.no_grad():
-                if float(weight.abs().max()) > _FP16_MAX:
-                    return None
-                norms = weight.norm(dim=1)
-                entry = (weakref.ref(weight, lambda _: _COPIES.pop(key, None)), *stamp,
-                         weight.to(torch.float16), norms, float(norms.max()))
+                copy = None
+                if float(weight.abs().max()) <= _FP16_MAX:
+                    norms = weight.norm(dim=1)
+                    copy = (weight.to(torch.float16), norms, float(norms.max()))
+            entry = (weakref.ref(weight, lambda _: _COPIES.pop(key, None)), *stamp, copy)
             _COPIES[key] = entry
-    return entry[3:]
+    return entry[3]
 
 
 def _bound_holds(head: ScreenedHead, checks: int) -> bool:
@@ -164,6 +166,7 @@ def _bound_holds(head: ScreenedHead, checks: int) -> bool:
             hidden = torch.randn(1, head.in_features, generator=generator) * scale
             exact = torch.nn.functional.linear(hidden, head.weight)[0]
             approx = torch.nn.functional.linear(hidden.half(), weight16).float()[0]
-            if bool(((exact - approx).abs() > _bound(row_norms, hidden, approx.abs())).any()):
+            bound = _bound(row_norms, float(hidden.norm()), head.in_features, approx.abs())
+            if bool(((exact - approx).abs() > bound).any()):
                 return False
     return True
