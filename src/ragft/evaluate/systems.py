@@ -1,8 +1,8 @@
 """Systems under test: something the bench can ask a question. One per kind — closed-book (the generator
-alone), rag (Index + generator; with a tuned retriever, its own index built with it), fine-tuned (a tuned model, no retrieval) and hybrid (Index retrieval + the
-tuned model reading the context) — each built from a SystemConfig. A tuned model is the local model with a
-LoRA adapter, or on any other generator a tuned model by name (a provider fine-tune such as
-`ft:gpt-4o-mini:...`, or a model served by an OpenAI-compatible server) beside the base model.
+alone), rag (Index + generator; with a tuned retriever, its own index built with it), fine-tuned (a tuned model,
+no retrieval) and hybrid (Index retrieval + the tuned model reading the context) — each built from a SystemConfig.
+A tuned model is the local model with a LoRA adapter, or on any other generator a tuned model by name (a provider
+fine-tune such as `ft:gpt-4o-mini:...`, or a model served by an OpenAI-compatible server) beside the base model.
 
 Every answer is timed per stage; a generator that streams also reports its first piece, so `ttft` (question
 in, first answer text out) comes from the same single generation as the answer."""

@@ -43,11 +43,12 @@ from ragft.finetune.train_local import (
     latest_checkpoint,
     restore_trainer,
     seed_everything,
+    make_optimizer,
     total_steps,
-    versions,
 )
 from ragft.rag.embedders.tuned import MANIFEST_FILE, WEIGHTS_FILE, EmbedderManifest
 from ragft.rag.progress import ProgressCallback
+from ragft.versions import package_versions
 
 MIN_PAIRS = 8
 MINING = "mining"
@@ -219,7 +220,6 @@ def train_retriever(
 
     `max_seconds`: stop after the step that passes this much training time (the folder records
     stopped_early); `on_progress(stage, done, total)` for "mining" and "training"."""
-    from ragft.finetune.train_local import make_optimizer
     from ragft.rag.embedders.bundled import MODEL_ID, bundled_tokenizer, bundled_zip_path, load_bundled_minilm
     from ragft.rag.embedders.minilm import MiniLMEmbedder, token_ids, torch_device, use_usable_cores
 
@@ -303,7 +303,7 @@ def train_retriever(
             hyperparameters={**identity["config"], "warmup_steps": warmup, "pairs": pair_set.details},
             steps=state["step"], losses=state["losses"], seconds=round(state["seconds"], 3),
             cpu_seconds=round(state["cpu_seconds"], 3), device=device, resumed_from_step=start_step,
-            stopped_early=stopped_early, versions=versions(("torch",)),
+            stopped_early=stopped_early, versions=package_versions(("torch",)),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         write_atomic(tmp / MANIFEST_FILE, manifest.model_dump_json(indent=2) + "\n")

@@ -276,11 +276,6 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, ident
 
 # ---------------------------------------------------------------- training
 
-def versions(packages: Sequence[str] = ("torch", "transformers", "peft")) -> dict[str, str]:
-    """Python, ragft and each of `packages` with its installed version, for a training manifest."""
-    return package_versions(packages)
-
-
 def train_lora(
     examples: Sequence[Example],
     out: str | Path,
@@ -352,8 +347,8 @@ def train_lora(
             data_sha256=identity["data_sha256"], examples=len(examples),
             hyperparameters=identity["config"], seed=config.seed, steps=steps, losses=state["losses"],
             seconds=round(state["seconds"], 3), seconds_per_step=round(state["seconds"] / max(1, steps), 4),
-            cpu_seconds=round(state["cpu_seconds"], 3),
-            device=device, resumed_from_step=start_step, versions=versions(), files=file_hashes(tmp),
+            cpu_seconds=round(state["cpu_seconds"], 3), device=device, resumed_from_step=start_step,
+            versions=package_versions(("torch", "transformers", "peft")), files=file_hashes(tmp),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
         write_manifest(tmp, manifest)

@@ -79,8 +79,9 @@ def base_models_kept() -> Iterator[None]:
     it (same weights, own modules; the token embeddings and the tokenizer, which ragft never changes, are shared).
     Costs one extra copy of each base's other weights in memory until the block ends. Because the embedding
     Parameter is shared, do not cast or move a copy made inside the block (`.to(dtype)`, `.half()`, `.to("cuda")`):
-    that changes it for every copy; load with `device=` instead (copies for other devices share nothing). Nested blocks share the outer one's copies. Process-wide (loads in
-    other threads meanwhile get copies too): for one-job processes such as `ragft demo`, not a server."""
+    that changes it for every copy; load with `device=` instead (copies for other devices share nothing). Nested
+    blocks share the outer one's copies. Process-wide (loads in other threads meanwhile get copies too): for one-job
+    processes such as `ragft demo`, not a server."""
     global _KEPT
     outer = _KEPT is not None
     if not outer:
